@@ -1,0 +1,324 @@
+"""The ``eti`` command line: thin fronts on the catalogue's functions.
+
+Exit codes: 0 ok, 1 a shared rule is broken, 2 bad input or usage.
+More commands (``eti serve``) plug in through the ``eti.commands`` entry-point
+group, so this package never imports the server.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import click
+import pyoxigraph as ox
+from tqdm import tqdm
+
+from . import __version__, demo, rdfio, vocab
+from .config import Settings
+from .core import Catalogue
+from .graphs import rebuild_public
+from .store import QuerySyntaxError, StoreError
+
+EXIT_OK, EXIT_RULE, EXIT_INPUT = 0, 1, 2
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> None:
+    """Print ``message`` to standard error and exit with ``code``."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--store/--store-url/--config for every command that touches the store."""
+
+    @click.option(
+        "--store",
+        "store_path",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Data folder of the embedded store [env ETI_STORE; default ./var/store].",
+    )
+    @click.option(
+        "--store-url", default=None, help="URL of a remote SPARQL 1.1 store [env ETI_STORE_URL]."
+    )
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Settings file (TOML) [env ETI_CONFIG].",
+    )
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        store_path: str | None,
+        store_url: str | None,
+        config_path: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            settings = Settings.load(config_path, store=store_path, store_url=store_url)
+        except ValueError as exc:
+            fail(str(exc))
+        return func(*args, settings=settings, **kwargs)
+
+    return wrapper
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the catalogue's own errors into a message and exit code 2, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except rdfio.RdfInputError as exc:
+            fail(str(exc))
+        except QuerySyntaxError as exc:
+            fail(f"the query does not parse: {exc}")
+        except StoreError as exc:
+            fail(str(exc))
+
+    return wrapper
+
+
+def open_catalogue(settings: Settings) -> Catalogue:
+    """The catalogue the settings name (errors become exit code 2)."""
+    return Catalogue(settings)
+
+
+def byte_progress(path: Path, label: str) -> tqdm:
+    """A progress bar over the bytes of ``path`` (hidden when not on a terminal)."""
+    return tqdm(
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        desc=label,
+        leave=False,
+        disable=None,
+        file=sys.stderr,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="eti")
+def cli() -> None:
+    """ETI catalogue: data products, shared rules and agreements for the platform
+    "Enklere tilgang til informasjon", with a SPARQL endpoint.
+
+    Every command that touches the store takes --store PATH (embedded Oxigraph, the
+    default ./var/store) or --store-url URL (a remote SPARQL 1.1 store).
+    """
+
+
+@cli.command("demo")
+@store_options
+@guarded
+def demo_command(settings: Settings) -> None:
+    """Load the demo catalogue (life event "Alvorlig sykt barn") into the store."""
+    cat = open_catalogue(settings)
+    cat.prepare()
+    counts = demo.load(cat.store)
+    cat.close()
+    click.echo(
+        f"demo catalogue loaded: {counts['products']} products, {counts['agreements']} agreements"
+    )
+
+
+@cli.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--graph", default=None, help="Named graph for triples (default: as in the file).")
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    help="turtle, trig, nt, nquads, xml, jsonld (default: by extension).",
+)
+@store_options
+@guarded
+def load_command(file: Path, graph: str | None, fmt: str | None, settings: Settings) -> None:
+    """Add the quads of FILE to the store; a malformed file changes nothing."""
+    rdf_format = rdfio.format_for(filename=file.name, name=fmt)
+    if graph is None and not rdf_format.supports_datasets:
+        fail("triples need a named graph: give --graph IRI (the default graph is not used)")
+    cat = open_catalogue(settings)
+    with byte_progress(file, "checking + loading") as bar:
+        n = cat.store.load(file, rdf_format, graph=graph, progress=bar.update)
+    rebuild_public(cat.store)
+    cat.close()
+    click.echo(f"loaded {n} quads from {file}")
+
+
+@cli.command("dump")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["nquads", "trig"]), default="nquads", show_default=True
+)
+@store_options
+@guarded
+def dump_command(output: Path | None, fmt: str, settings: Settings) -> None:
+    """Write every graph of the store as N-Quads (or TriG): a lossless backup."""
+    rdf_format = rdfio.FORMATS[fmt]
+    cat = open_catalogue(settings)
+    if output is None:
+        cat.store.dump(sys.stdout.buffer, rdf_format)
+        sys.stdout.buffer.flush()
+    else:
+        tmp = output.with_name(output.name + ".part")
+        with tmp.open("wb") as handle:
+            cat.store.dump(handle, rdf_format)
+        tmp.replace(output)
+        click.echo(f"dumped to {output}", err=True)
+    cat.close()
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a store that is not empty.")
+@store_options
+@guarded
+def restore_command(file: Path, force: bool, settings: Settings) -> None:
+    """Bring back a dump (N-Quads or TriG) into an empty store."""
+    rdf_format = rdfio.format_for(filename=file.name)
+    if not rdf_format.supports_datasets:
+        fail(f"{file}: a dump is N-Quads (.nq) or TriG (.trig)")
+    cat = open_catalogue(settings)
+    if not cat.store.is_empty():
+        if not force:
+            fail("the store is not empty: restore into an empty store, or use --force")
+        # check the file before clearing anything
+        with byte_progress(file, "checking") as bar:
+            sum(
+                1 for _ in rdfio.iter_quads(_Reader(file, bar.update), rdf_format, source=str(file))
+            )
+        cat.store.update("DROP ALL")
+    with byte_progress(file, "restoring") as bar:
+        n = cat.store.load(file, rdf_format, progress=bar.update)
+    cat.close()
+    click.echo(f"restored {n} quads from {file}")
+
+
+class _Reader:
+    """A file reader that reports progress (for a check pass)."""
+
+    def __init__(self, path: Path, progress: Callable[[int], Any]) -> None:
+        self._file = path.open("rb")
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._progress(len(chunk))
+        if not chunk:
+            self._file.close()
+        return chunk
+
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+@cli.command("query")
+@click.argument("query", required=False)
+@click.option(
+    "--file",
+    "-f",
+    "query_file",
+    type=click.File("r"),
+    default=None,
+    help="Read the query from a file ('-' for standard input).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*RESULT_FORMATS, "turtle", "nt"]),
+    default="tsv",
+    show_default=True,
+    help="Result format (turtle/nt for CONSTRUCT and DESCRIBE).",
+)
+@click.option(
+    "--all-graphs",
+    is_flag=True,
+    help="Query every graph of the store (admin), not just the public view.",
+)
+@store_options
+@guarded
+def query_command(
+    query: str | None, query_file: Any, fmt: str, all_graphs: bool, settings: Settings
+) -> None:
+    """Run a SPARQL query over the catalogue's public view and print the results."""
+    text = query_file.read() if query_file else query
+    if not text:
+        fail("give a query as an argument or with --file")
+    cat = open_catalogue(settings)
+    if all_graphs:
+        result = cat.store.query(text, union=True)
+    else:
+        result = cat.query(text)
+    out = sys.stdout.buffer
+    if isinstance(result, ox.QueryBoolean):
+        out.write(b"true\n" if bool(result) else b"false\n")
+    elif isinstance(result, ox.QuerySolutions):
+        if fmt not in RESULT_FORMATS:
+            fail(f"--format {fmt} is for CONSTRUCT/DESCRIBE; use json, xml, csv or tsv")
+        result.serialize(out, RESULT_FORMATS[fmt])
+    else:
+        rdf_format = ox.RdfFormat.TURTLE if fmt != "nt" else ox.RdfFormat.N_TRIPLES
+        out.write(rdfio.serialize_triples(result, rdf_format))
+    out.flush()
+    cat.close()
+
+
+@cli.group("vocab")
+def vocab_group() -> None:
+    """The ontology and controlled vocabularies."""
+
+
+@vocab_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@store_options
+@guarded
+def vocab_import(file: Path, settings: Settings) -> None:
+    """Add a full vocabulary (e.g. Los, los.rdf) to the vocabularies graph."""
+    cat = open_catalogue(settings)
+    with byte_progress(file, "importing") as bar:
+        n = vocab.import_file(cat.store, file, progress=bar.update)
+    cat.close()
+    click.echo(f"imported {n} triples from {file}")
+
+
+@vocab_group.command("install")
+@store_options
+@guarded
+def vocab_install(settings: Settings) -> None:
+    """(Re)install the shipped ontology and vocabularies."""
+    cat = open_catalogue(settings)
+    n = vocab.install(cat.store)
+    cat.close()
+    click.echo(f"installed {n} triples")
+
+
+def _plugins() -> None:
+    for ep in entry_points(group="eti.commands"):
+        if ep.name not in cli.commands:
+            cli.add_command(ep.load(), ep.name)
+
+
+def main() -> None:
+    """Console entry point."""
+    _plugins()
+    cli(prog_name="eti")

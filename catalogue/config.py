@@ -1,0 +1,102 @@
+"""Settings: defaults, then a TOML file, then ``ETI_*`` environment variables, then flags.
+
+Every setting is listed in ``SETTINGS`` with its type and meaning, and the README's
+settings table is checked against it by the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SETTINGS: dict[str, str] = {
+    "store": "data folder of the embedded Oxigraph store",
+    "store_url": "URL of a remote SPARQL 1.1 store (Query + Update); overrides store",
+    "store_update_url": "update endpoint of the remote store, when not derivable from store_url",
+    "store_token": "bearer token sent to the remote store",
+    "host": "address eti serve listens on",
+    "port": "port eti serve listens on",
+    "threads": "worker threads of eti serve (queries run in parallel)",
+    "base_iri": "base of the IRIs the catalogue mints",
+    "query_timeout": "seconds after which a query is stopped and answered with an error",
+    "max_rows": "most result rows a query returns (truncation is never silent)",
+    "max_body": "largest request body accepted, in bytes",
+    "service_allow": "IRI prefixes that SPARQL SERVICE may call (a list; empty: none)",
+    "allow_private_urls": "let the validator fetch loopback/private addresses (tests only)",
+    "log_level": "DEBUG, INFO, WARNING or ERROR",
+}
+
+
+@dataclass
+class Settings:
+    """The running configuration of the catalogue and its server."""
+
+    store: str = "var/store"
+    store_url: str | None = None
+    store_update_url: str | None = None
+    store_token: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    threads: int = 8
+    base_iri: str = "https://eti.example/"
+    query_timeout: float = 30.0
+    max_rows: int = 10_000
+    max_body: int = 10 * 1024 * 1024
+    service_allow: list[str] = field(default_factory=list)
+    allow_private_urls: bool = False
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Defaults < TOML file (``path`` or ``ETI_CONFIG``) < ``ETI_*`` variables < overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = path or env.get("ETI_CONFIG")
+        if path:
+            try:
+                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ValueError(f"cannot read the settings file {path}: {exc}") from None
+            data = data.get("eti", data)
+            unknown = set(data) - set(SETTINGS)
+            if unknown:
+                raise ValueError(f"{path}: unknown settings {', '.join(sorted(unknown))}")
+            values.update(data)
+        for name in SETTINGS:
+            key = f"ETI_{name.upper()}"
+            if env.get(key):
+                values[name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(
+            **{
+                f.name: _coerce(f.name, f.type, values[f.name])
+                for f in fields(cls)
+                if f.name in values
+            }
+        )
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    kind = str(kind)
+    try:
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            return str(value).lower() in {"1", "true", "yes", "on"}
+        if kind.startswith("list"):
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            return list(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"setting {name}: {value!r} is not a valid {kind}") from None
+    return value

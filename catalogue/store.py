@@ -1,0 +1,505 @@
+"""The store: one small interface, two implementations.
+
+- ``OxigraphStore``: pyoxigraph on disk in a data folder (the default; no server).
+- ``RemoteStore``: any SPARQL 1.1 Query + Update endpoint reached over HTTP.
+
+Both answer queries with pyoxigraph result objects, so callers (the SPARQL
+protocol, the registry) never care which one they hold. Verbs come in pairs:
+query/update, load/dump, and graphs are replaced whole (see ``eti.catalogue.graphs``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+import requests
+
+from . import rdfio
+
+Term = ox.NamedNode | ox.Literal
+Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+Progress = Callable[[int], None]
+
+RESULT_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+    "text/csv": ox.QueryResultsFormat.CSV,
+}
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (not the caller's input)."""
+
+
+class StoreLockedError(StoreError):
+    """The embedded data folder is held by another process."""
+
+
+class QuerySyntaxError(ValueError):
+    """A query or update that does not parse; ``str()`` has the parser's message."""
+
+
+def _values_block(bindings: Mapping[str, Term]) -> str:
+    names, terms = [], []
+    for name, term in bindings.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"not a variable name: {name!r}")
+        if not isinstance(term, ox.NamedNode | ox.Literal):
+            raise TypeError(f"?{name}: only IRIs and literals can be bound, not {term!r}")
+        names.append(f"?{name}")
+        terms.append(str(term))  # N-Triples syntax, escaped by pyoxigraph
+    return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def bind_inline(sparql: str, bindings: Mapping[str, Term] | None) -> str:
+    """``sparql`` with ``bindings`` as a VALUES block at the start of its first WHERE group.
+
+    For the project's own ``.rq`` files (which always spell ``WHERE {``): the values are
+    serialised by pyoxigraph, never pasted from user text.
+    """
+    if not bindings:
+        return sparql
+    match = _WHERE.search(sparql)
+    if match is None:
+        raise ValueError("a query with bindings needs a 'WHERE {' group")
+    return sparql[: match.end()] + " " + _values_block(bindings) + " " + sparql[match.end() :]
+
+
+class Store(ABC):
+    """A quad store the catalogue can read and write."""
+
+    kind: str = "abstract"
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union: bool = False,
+    ) -> Result:
+        """Run a query. ``default_graph``/``named_graphs`` fix the dataset (they win over
+        the query's own FROM / FROM NAMED); ``union`` makes the default graph the union
+        of all graphs when ``default_graph`` is not given."""
+
+    @abstractmethod
+    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+        """Run a SPARQL Update as one transaction."""
+
+    @abstractmethod
+    def load(
+        self,
+        source: Path | IO[bytes] | bytes,
+        fmt: ox.RdfFormat,
+        *,
+        graph: str | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Add the quads of ``source``; returns how many. A syntax error anywhere in
+        the source leaves the store unchanged (the source is read in full first)."""
+
+    @abstractmethod
+    def dump(
+        self,
+        output: IO[bytes],
+        fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS,
+        *,
+        graph: str | None = None,
+    ) -> None:
+        """Write every quad (or one graph's triples) to ``output``, streaming."""
+
+    def close(self) -> None:  # noqa: B027 - optional for implementations
+        """Release the store."""
+
+    # -- shared helpers over query/update ------------------------------------------------
+
+    def named_graphs(self) -> list[str]:
+        """Names of the non-empty named graphs, sorted."""
+        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(row["g"].value for row in rows)
+
+    def count(self, graph: str | None = None) -> int:
+        """Number of quads (or triples in ``graph``)."""
+        if graph:
+            rows = self.query(
+                "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+                bindings={"g": ox.NamedNode(graph)},
+            )
+        else:
+            rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(next(iter(rows))["n"].value)
+
+    def is_empty(self) -> bool:
+        """True when no named graph holds anything."""
+        return not bool(self.query("ASK WHERE { GRAPH ?g { ?s ?p ?o } }"))
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        """The triples of one named graph."""
+        rows = self.query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+            bindings={"g": ox.NamedNode(graph)},
+        )
+        return list(rows)
+
+
+def _check_parsed(
+    source: Path | IO[bytes] | bytes,
+    fmt: ox.RdfFormat,
+    progress: Progress | None,
+    graph: str | None,
+) -> tuple[bytes | Path, int]:
+    """Read ``source`` once, fully, to find syntax errors before anything is written."""
+    if isinstance(source, Path):
+        data: bytes | Path = source
+        name = str(source)
+    elif isinstance(source, bytes):
+        data, name = source, "<input>"
+    else:
+        data, name = source.read(), getattr(source, "name", "<input>")
+    reader: Any = data
+    if progress is not None and not isinstance(data, Path):
+        reader = _ProgressReader(io.BytesIO(data), progress)
+    elif progress is not None:
+        reader = _ProgressReader(open(data, "rb"), progress)
+    try:
+        n = sum(1 for _ in rdfio.iter_quads(reader, fmt, source=name, graph=graph))
+    finally:
+        if isinstance(reader, _ProgressReader):
+            reader.close()
+    return data, n
+
+
+class _ProgressReader(io.RawIOBase):
+    """A binary reader that reports how many bytes were read."""
+
+    def __init__(self, inner: IO[bytes], progress: Progress) -> None:
+        self._inner = inner
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._inner.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        self._progress(len(chunk))
+        return len(chunk)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+class OxigraphStore(Store):
+    """pyoxigraph on disk (or in memory when ``path`` is None)."""
+
+    kind = "embedded"
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"the data folder {self.path} is in use by another process (a running "
+                    "'eti serve'?): stop that process, or reach the catalogue through it "
+                    "over HTTP with --store-url"
+                ) from None
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
+        self._write_lock = threading.Lock()
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store, for streaming serialisation of results."""
+        return self._store
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union: bool = False,
+    ) -> Result:
+        kwargs: dict[str, Any] = {}
+        sparql = bind_inline(sparql, bindings)
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        elif union:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        try:
+            return self._store.query(sparql, **kwargs)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from None
+
+    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+        text = bind_inline(sparql, bindings)
+        with self._write_lock:
+            try:
+                self._store.update(text)
+            except SyntaxError as exc:
+                raise QuerySyntaxError(str(exc)) from None
+
+    def load(
+        self,
+        source: Path | IO[bytes] | bytes,
+        fmt: ox.RdfFormat,
+        *,
+        graph: str | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        data, n = _check_parsed(source, fmt, progress, graph)
+        quads = rdfio.iter_quads(data, fmt, graph=graph)
+        with self._write_lock:
+            batch: list[ox.Quad] = []
+            for quad in quads:
+                batch.append(quad)
+                if len(batch) >= 100_000:
+                    self._store.extend(batch)
+                    batch = []
+            if batch:
+                self._store.extend(batch)
+        return n
+
+    def dump(
+        self,
+        output: IO[bytes],
+        fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS,
+        *,
+        graph: str | None = None,
+    ) -> None:
+        if graph is not None:
+            self._store.dump(output, fmt, from_graph=ox.NamedNode(graph))
+        else:
+            self._store.dump(output, fmt)
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads in one transaction."""
+        with self._write_lock:
+            self._store.extend(quads)
+
+    def flush(self) -> None:
+        """Make every write durable on disk."""
+        self._store.flush()
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+        del self._store
+
+
+def endpoint_urls(url: str, update_url: str | None = None) -> tuple[str, str]:
+    """(query URL, update URL) for a store URL.
+
+    ``http://host:7878`` (an Oxigraph server) → ``/query`` and ``/update``; a URL ending in
+    ``/query`` → the sibling ``/update``; any other endpoint URL serves both.
+    """
+    url = url.rstrip("/")
+    if update_url:
+        return url, update_url
+    if url.endswith("/query"):
+        return url, url[: -len("query")] + "update"
+    if re.fullmatch(r"https?://[^/]+", url):
+        return url + "/query", url + "/update"
+    return url, url
+
+
+class RemoteStore(Store):
+    """Any SPARQL 1.1 Query + Update endpoint. Queries naming no dataset see the server's
+    default graph: run the server with a union default graph (``oxigraph serve
+    --union-default-graph``, Fuseki ``unionDefaultGraph``) or name the graphs."""
+
+    kind = "remote"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        update_url: str | None = None,
+        token: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.url = url
+        self.query_url, self.update_url = endpoint_urls(url, update_url)
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = "eti-catalogue"
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+        self._write_lock = threading.Lock()
+
+    def _post(
+        self,
+        url: str,
+        body: bytes,
+        content_type: str,
+        accept: str | None = None,
+        params: list[tuple[str, str]] | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        try:
+            response = self._session.post(
+                url, data=body, headers=headers, params=params, timeout=self.timeout, stream=stream
+            )
+        except requests.RequestException as exc:
+            raise StoreError(f"the store at {url} does not answer: {exc}") from None
+        if response.status_code == 400:
+            raise QuerySyntaxError(response.text.strip()[:2000])
+        if response.status_code >= 300:
+            raise StoreError(
+                f"the store at {url} answered {response.status_code}: {response.text.strip()[:500]}"
+            )
+        return response
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union: bool = False,
+    ) -> Result:
+        params = [("default-graph-uri", g) for g in default_graph or ()]
+        params += [("named-graph-uri", g) for g in named_graphs or ()]
+        accept = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.5"
+        response = self._post(
+            self.query_url,
+            bind_inline(sparql, bindings).encode(),
+            "application/sparql-query; charset=utf-8",
+            accept,
+            params,
+        )
+        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media in RESULT_FORMATS:
+            return ox.parse_query_results(response.content, RESULT_FORMATS[media])
+        try:
+            fmt = rdfio.format_for(media_type=media)
+        except rdfio.RdfInputError:
+            raise StoreError(f"the store answered an unknown media type {media!r}") from None
+        triples = [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in rdfio.iter_quads(response.content, fmt, source=self.query_url)
+        ]
+        return _Triples(triples)
+
+    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+        with self._write_lock:
+            self._post(
+                self.update_url,
+                bind_inline(sparql, bindings).encode(),
+                "application/sparql-update; charset=utf-8",
+            )
+
+    def load(
+        self,
+        source: Path | IO[bytes] | bytes,
+        fmt: ox.RdfFormat,
+        *,
+        graph: str | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        data, n = _check_parsed(source, fmt, progress, graph)
+        batch: list[str] = []
+        with self._write_lock:
+            for quad in rdfio.iter_quads(data, fmt, graph=graph):
+                batch.append(_quad_text(quad))
+                if len(batch) >= 20_000:
+                    self._insert(batch)
+                    batch = []
+            if batch:
+                self._insert(batch)
+        return n
+
+    def _insert(self, lines: list[str]) -> None:
+        self._post(
+            self.update_url,
+            ("INSERT DATA {\n" + "\n".join(lines) + "\n}").encode(),
+            "application/sparql-update; charset=utf-8",
+        )
+
+    def dump(
+        self,
+        output: IO[bytes],
+        fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS,
+        *,
+        graph: str | None = None,
+    ) -> None:
+        sparql = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        if graph is not None:
+            sparql = bind_inline(sparql, {"g": ox.NamedNode(graph)})
+        response = self._post(
+            self.query_url,
+            sparql.encode(),
+            "application/sparql-query",
+            "text/tab-separated-values",
+            stream=True,
+        )
+        response.raw.decode_content = True
+        rows = ox.parse_query_results(response.raw, ox.QueryResultsFormat.TSV)
+        to = ox.NamedNode(graph) if graph else None
+
+        def quads() -> Iterator[ox.Quad | ox.Triple]:
+            for row in rows:
+                if to is not None:
+                    yield ox.Triple(row["s"], row["p"], row["o"])
+                else:
+                    yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+
+        ox.serialize(quads(), output, fmt)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _quad_text(quad: ox.Quad) -> str:
+    if isinstance(quad.graph_name, ox.DefaultGraph):
+        return f"{quad.subject} {quad.predicate} {quad.object} ."
+    return f"GRAPH {quad.graph_name} {{ {quad.subject} {quad.predicate} {quad.object} }}"
+
+
+class _Triples(list):
+    """CONSTRUCT results from a remote store: a list of triples, iterable like QueryTriples."""
+
+    def serialize(
+        self, output: IO[bytes] | None = None, format: ox.RdfFormat | None = None
+    ) -> bytes | None:
+        return ox.serialize(self, output, format or ox.RdfFormat.N_TRIPLES)
+
+
+def open_store(
+    path: Path | str | None = None,
+    url: str | None = None,
+    *,
+    update_url: str | None = None,
+    token: str | None = None,
+) -> Store:
+    """The remote store when ``url`` is given, else the embedded store at ``path``."""
+    if url:
+        return RemoteStore(url, update_url=update_url, token=token)
+    return OxigraphStore(path if path is not None else Path("var/store"))

@@ -1,0 +1,67 @@
+"""The Flask application: a thin HTTP face on ``eti.catalogue``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+
+from eti.catalogue.config import Settings
+from eti.catalogue.core import Catalogue
+
+from . import errors
+
+log = logging.getLogger("eti.server")
+
+
+def create_app(
+    config: Settings | dict[str, Any] | None = None, catalogue: Catalogue | None = None
+) -> Flask:
+    """Build the application. ``config`` is a Settings or a dict of overrides;
+    ``catalogue`` lets tests hand in an open catalogue."""
+    settings = config if isinstance(config, Settings) else Settings.load(**(config or {}))
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    app.extensions["eti"] = catalogue or Catalogue(settings)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
+
+    from . import health, ontology, sparql
+
+    for blueprint in (health.bp, sparql.bp, ontology.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+
+    @app.before_request
+    def _start() -> None:
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _log(response):  # type: ignore[no-untyped-def]
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info(
+            json.dumps(
+                {
+                    "request_id": g.get("request_id"),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round(took, 2),
+                    **g.get("log_extra", {}),
+                }
+            )
+        )
+        return response
+
+    return app
+
+
+def catalogue_of(app: Flask) -> Catalogue:
+    """The catalogue an application serves."""
+    return app.extensions["eti"]

@@ -1,0 +1,157 @@
+"""Shared fixtures: real stores (embedded on disk, and a real ``oxigraph serve``), the
+Flask app, its test client and CLI runner, and a live ``eti serve`` process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from eti.catalogue.config import Settings
+from eti.catalogue.core import Catalogue
+from eti.catalogue.store import OxigraphStore, RemoteStore, Store
+from eti.server import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "conformance"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Wait until ``url`` answers (or fail with the process's output)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise RuntimeError(f"process exited with {proc.returncode}:\n{out}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a child process, politely first."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``oxigraph serve`` on a free loopback port, for the remote-store mode."""
+    exe = shutil.which("oxigraph", path=str(BIN)) or shutil.which("oxigraph")
+    if exe is None:
+        pytest.fail("the 'oxigraph' server (PyPI package oxigraph) is not installed")
+    port = free_port()
+    location = tmp_path_factory.mktemp("oxigraph-server")
+    proc = subprocess.Popen(
+        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/query?query=ASK%7B%7D", proc)
+    yield url
+    stop(proc)
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each implementation (the same tests run on both)."""
+    if request.param == "embedded":
+        s: Store = OxigraphStore(tmp_path / "store")
+    else:
+        url = request.getfixturevalue("oxigraph_server")
+        s = RemoteStore(url)
+        s.update("DROP ALL")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a fresh data folder."""
+    return Settings.load(env={}, store=str(tmp_path / "store"))
+
+
+@pytest.fixture
+def catalogue(settings: Settings) -> Iterator[Catalogue]:
+    """A catalogue with the shipped vocabularies and the demo loaded."""
+    cat = Catalogue(settings)
+    cat.prepare(demo_if_empty=True)
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
+def app(settings: Settings, catalogue: Catalogue):  # type: ignore[no-untyped-def]
+    """The Flask application over the demo catalogue."""
+    application = create_app(settings, catalogue)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """Flask's test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Click's runner for the ``eti`` command."""
+    return CliRunner()
+
+
+class LiveServer:
+    """A real ``eti serve`` process on loopback."""
+
+    def __init__(self, url: str, proc: subprocess.Popen, store: Path) -> None:
+        self.url = url
+        self.proc = proc
+        self.store = store
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """``eti serve --demo-if-empty`` as a subprocess, stopped after the test."""
+    port = free_port()
+    store_dir = tmp_path / "live-store"
+    env = {**os.environ, "ETI_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [str(BIN / "eti"), "serve", "--store", str(store_dir), "--port", str(port),
+         "--demo-if-empty"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/healthz", proc, timeout=60)
+    yield LiveServer(url, proc, store_dir)
+    stop(proc)
+
+
+def needs_shared(path: str) -> Path:
+    """A file of ../shared/conformance, or skip the test with the reason."""
+    target = SHARED / path
+    if not target.exists():
+        pytest.skip(f"../shared/conformance/{path} is absent (a plain clone has no ../shared)")
+    return target

@@ -1,0 +1,139 @@
+"""The store interface: the same behaviour from the embedded and the remote implementation."""
+
+from __future__ import annotations
+
+import io
+
+import pyoxigraph as ox
+import pytest
+
+from eti.catalogue import rdfio
+from eti.catalogue.graphs import rebuild_public, replace_graphs
+from eti.catalogue.namespaces import PUBLIC, product_graph
+from eti.catalogue.store import QuerySyntaxError, Store, bind_inline
+
+EX = "http://example.org/"
+TTL = b"""@prefix ex: <http://example.org/> .
+ex:a ex:p "caf\xc3\xa9"@nb , 42 ; ex:q [ ex:r ex:b ; ex:s [ ex:t "deep" ] ] .
+"""
+TRIG = b"""@prefix ex: <http://example.org/> .
+<urn:eti:graph:product:a> { ex:a ex:p ex:b . _:x ex:in ex:a . }
+<urn:eti:graph:product:b> { ex:b ex:p ex:c . _:x ex:in ex:b . }
+"""
+
+
+def graphs_of(store: Store) -> dict[str, ox.Dataset]:
+    out = io.BytesIO()
+    store.dump(out)
+    ds = ox.Dataset(ox.parse(out.getvalue(), ox.RdfFormat.N_QUADS))
+    by_graph: dict[str, ox.Dataset] = {}
+    for q in ds:
+        by_graph.setdefault(q.graph_name.value, ox.Dataset()).add(q)
+    return by_graph
+
+
+def test_load_then_query_with_bound_values(store: Store) -> None:
+    n = store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:test:g")
+    assert n == 6
+    rows = list(store.query("SELECT ?o WHERE { GRAPH ?g { ?s <http://example.org/p> ?o } }",
+                            bindings={"g": ox.NamedNode("urn:test:g"),
+                                      "s": ox.NamedNode(EX + "a")}))
+    values = sorted(r["o"].value for r in rows)
+    assert values == ["42", "café"]
+    assert store.count("urn:test:g") == 6
+    assert store.named_graphs() == ["urn:test:g"]
+
+
+def test_bound_values_are_escaped_not_pasted(store: Store) -> None:
+    store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:test:g")
+    hostile = ox.Literal('x" } } ; DROP ALL ; #')
+    rows = list(store.query(
+        "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }",
+        bindings={"o": hostile, "g": ox.NamedNode("urn:test:g")}))
+    assert rows == []
+    assert store.count() == 6
+
+
+def test_malformed_load_changes_nothing(store: Store) -> None:
+    store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:test:g")
+    before = graphs_of(store)
+    bad = TTL + b"ex:z ex:p ex:q .\nex:broken ex:p \"unterminated .\n"
+    with pytest.raises(rdfio.RdfInputError) as info:
+        store.load(bad, ox.RdfFormat.TURTLE, graph="urn:test:other")
+    assert info.value.line == 4
+    assert graphs_of(store) == before
+
+
+def test_dump_then_load_is_lossless_with_blank_nodes(store: Store) -> None:
+    store.load(TRIG, ox.RdfFormat.TRIG)
+    store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:test:g")
+    out = io.BytesIO()
+    store.dump(out)
+    original = ox.Dataset(ox.parse(out.getvalue(), ox.RdfFormat.N_QUADS))
+    store.update("DROP ALL")
+    assert store.is_empty()
+    store.load(out.getvalue(), ox.RdfFormat.N_QUADS)
+    again = io.BytesIO()
+    store.dump(again)
+    restored = ox.Dataset(ox.parse(again.getvalue(), ox.RdfFormat.N_QUADS))
+    original.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    restored.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    assert original == restored
+    assert len(restored) == 10
+
+
+def test_dump_one_graph(store: Store) -> None:
+    store.load(TRIG, ox.RdfFormat.TRIG)
+    out = io.BytesIO()
+    store.dump(out, ox.RdfFormat.N_TRIPLES, graph="urn:eti:graph:product:a")
+    triples = list(ox.parse(out.getvalue(), ox.RdfFormat.N_TRIPLES))
+    assert len(triples) == 2
+
+
+def test_query_syntax_error_says_where(store: Store) -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        store.query("SELECT ?s WHERE { ?s ?p }")
+    assert "1" in str(info.value)
+
+
+def test_public_view_follows_replacements(store: Store) -> None:
+    a, b = product_graph("a"), product_graph("b")
+    shared = ox.Triple(ox.NamedNode(EX + "org"), ox.NamedNode(EX + "name"), ox.Literal("NAV"))
+    only_a = ox.Triple(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.Literal("1"))
+    only_b = ox.Triple(ox.NamedNode(EX + "b"), ox.NamedNode(EX + "p"), ox.Literal("2"))
+    replace_graphs(store, {a: [shared, only_a], b: [shared, only_b]})
+    assert store.count(PUBLIC) == 3
+    # replacing a drops only what no other product graph states
+    replace_graphs(store, {a: [only_a]})
+    public = {str(t) for t in store.triples(PUBLIC)}
+    assert str(shared) in public and str(only_a) in public
+    replace_graphs(store, {b: None})
+    public = {str(t) for t in store.triples(PUBLIC)}
+    assert public == {str(only_a)}
+    # two graphs sharing a triple, both replaced in one write
+    replace_graphs(store, {a: [shared], b: [shared]})
+    replace_graphs(store, {a: [only_a], b: [only_b]})
+    assert {str(t) for t in store.triples(PUBLIC)} == {str(only_a), str(only_b)}
+
+
+def test_rebuild_public_after_raw_load(store: Store) -> None:
+    store.load(TRIG, ox.RdfFormat.TRIG)
+    assert store.count(PUBLIC) == 0
+    rebuild_public(store)
+    assert store.count(PUBLIC) == 4
+
+
+def test_replace_graphs_is_one_transaction(store: Store) -> None:
+    a = product_graph("a")
+    t = ox.Triple(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.Literal("1"))
+    replace_graphs(store, {a: [t]})
+    with pytest.raises(QuerySyntaxError):
+        replace_graphs(store, {a: []}, also=["THIS IS NOT SPARQL"])
+    assert store.count(a) == 1 and store.count(PUBLIC) == 1
+
+
+def test_bind_inline_needs_where() -> None:
+    with pytest.raises(ValueError):
+        bind_inline("ASK { ?s ?p ?o }", {"s": ox.NamedNode(EX)})
+    with pytest.raises(TypeError):
+        bind_inline("ASK WHERE { ?s ?p ?o }", {"s": ox.BlankNode()})
