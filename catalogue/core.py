@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pyoxigraph as ox
-
-from . import demo, queries, vocab
+from . import demo, queries, sparqltext, vocab
 from .config import Settings
 from .graphs import READ_VIEW
 from .namespaces import VOCABULARIES, content_graph
 from .store import Store, open_store
+
+
+class QueryRefused(ValueError):
+    """A query the catalogue will not run (e.g. SERVICE to an endpoint not allowed)."""
 
 
 class Catalogue:
@@ -28,6 +30,12 @@ class Catalogue:
     def close(self) -> None:
         """Release the store."""
         self.store.close()
+
+    def __enter__(self) -> Catalogue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def prepare(self, *, demo_if_empty: bool = False, now: datetime | None = None) -> dict:
         """Install the shipped vocabularies when missing; load the demo into an empty store."""
@@ -48,14 +56,30 @@ class Catalogue:
         """The graphs an anonymous caller may read."""
         return [*READ_VIEW, *self.open_content_graphs()]
 
+    def check_services(self, info: sparqltext.QueryInfo) -> None:
+        """Refuse SERVICE calls outside the allow-list before any connection is made."""
+        for iri in info.services:
+            if iri is None:
+                raise QueryRefused("SERVICE with a variable endpoint is not allowed")
+            if not any(iri.startswith(prefix) for prefix in self.settings.service_allow):
+                raise QueryRefused(f"SERVICE <{iri}> is not on the allow-list (service_allow)")
+
     def query(
         self,
         sparql: str,
         *,
         graphs: list[str] | None = None,
-        bindings: dict[str, ox.NamedNode | ox.Literal] | None = None,
+        default_graph_uri: list[str] | None = None,
+        named_graph_uri: list[str] | None = None,
     ):
-        """Run a query over ``graphs`` (default: the public view), default graph = their union,
-        and only those graphs reachable by name."""
+        """Run a query confined to ``graphs`` (default: the public view).
+
+        With no dataset named, the default graph is the union of the view and every graph
+        of the view is reachable by name; FROM / FROM NAMED and the protocol's graph
+        parameters choose within the view (a graph outside it reads as empty).
+        """
+        info = sparqltext.inspect(sparql)
+        self.check_services(info)
         view = graphs if graphs is not None else self.public_view()
-        return self.store.query(sparql, bindings=bindings, default_graph=view, named_graphs=view)
+        default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
+        return self.store.query(sparql, default_graph=default, named_graphs=named)

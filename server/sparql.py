@@ -7,6 +7,7 @@ import io
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
+from eti.catalogue.core import QueryRefused
 from eti.catalogue.store import QuerySyntaxError
 
 from .errors import fail
@@ -85,9 +86,15 @@ def sparql() -> Response:
         fail(400, "Bad Request", "no query given (parameter 'query')")
     catalogue = current_app.extensions["eti"]
     try:
-        result = catalogue.query(text)
+        result = catalogue.query(
+            text,
+            default_graph_uri=request.values.getlist("default-graph-uri"),
+            named_graph_uri=request.values.getlist("named-graph-uri"),
+        )
     except QuerySyntaxError as exc:
         fail(400, "Query syntax error", str(exc))
+    except QueryRefused as exc:
+        fail(400, "Query refused", str(exc))
     out = io.BytesIO()
     if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
         media = _choose(SOLUTION_TYPES, "application/sparql-results+json")

@@ -1,0 +1,115 @@
+"""What a SPARQL text asks for, read without evaluating it: its form, its dataset
+clauses (FROM / FROM NAMED) and the endpoints its SERVICE clauses call.
+
+A small lexer: strings, IRIs and comments are skipped as units, so a keyword inside
+a literal never counts. It does not validate; the engine's parser does that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
+  | (?P<pname>[A-Za-z][\w.\-]*?:[\w.\-:%]*|:[\w.\-:%]*)
+  | (?P<word>[A-Za-z_]+)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+@dataclass
+class QueryInfo:
+    """What a query text names."""
+
+    form: str | None = None
+    from_graphs: list[str] = field(default_factory=list)
+    from_named: list[str] = field(default_factory=list)
+    services: list[str | None] = field(default_factory=list)  # None: SERVICE ?variable
+
+    @property
+    def has_dataset(self) -> bool:
+        """True when the query names its own dataset (FROM or FROM NAMED)."""
+        return bool(self.from_graphs or self.from_named)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind not in ("ws", "comment"):
+            out.append((kind, match.group()))
+    return out
+
+
+def inspect(text: str) -> QueryInfo:
+    """The form, dataset clauses and SERVICE endpoints of a query or update text."""
+    tokens = _tokens(text)
+    prefixes: dict[str, str] = {}
+    info = QueryInfo()
+
+    def resolve(kind: str, value: str) -> str | None:
+        if kind == "iri":
+            return value[1:-1]
+        if kind == "pname":
+            prefix, _, local = value.partition(":")
+            base = prefixes.get(prefix)
+            return base + local if base is not None else None
+        return None
+
+    i = 0
+    while i < len(tokens):
+        kind, value = tokens[i]
+        upper = value.upper() if kind == "word" else ""
+        if upper == "PREFIX" and i + 2 < len(tokens) and tokens[i + 2][0] == "iri":
+            prefixes[tokens[i + 1][1].rstrip(":")] = tokens[i + 2][1][1:-1]
+            i += 3
+            continue
+        if upper in FORMS and info.form is None:
+            info.form = upper
+        elif upper == "FROM" and i + 1 < len(tokens):
+            named = tokens[i + 1][0] == "word" and tokens[i + 1][1].upper() == "NAMED"
+            target = tokens[i + 2] if named and i + 2 < len(tokens) else tokens[i + 1]
+            iri = resolve(*target)
+            if iri is not None:
+                (info.from_named if named else info.from_graphs).append(iri)
+        elif upper == "SERVICE" and i + 1 < len(tokens):
+            j = i + 1
+            if tokens[j][0] == "word" and tokens[j][1].upper() == "SILENT":
+                j += 1
+            if j < len(tokens):
+                info.services.append(resolve(*tokens[j]))
+        i += 1
+    return info
+
+
+def dataset(
+    view: list[str],
+    info: QueryInfo,
+    default_graph_uri: list[str] | None = None,
+    named_graph_uri: list[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """(default graphs, named graphs) of a query, confined to the caller's ``view``.
+
+    The protocol's ``default-graph-uri``/``named-graph-uri`` win over the query's
+    FROM/FROM NAMED (SPARQL 1.1 Protocol §2.1.4); with neither, the default graph is
+    the union of the view and every graph of the view is reachable by name. A graph
+    outside the view is simply absent: it reads as empty.
+    """
+    allowed = set(view)
+    if default_graph_uri or named_graph_uri:
+        wanted_default, wanted_named = default_graph_uri or [], named_graph_uri or []
+    elif info.has_dataset:
+        wanted_default, wanted_named = info.from_graphs, info.from_named
+    else:
+        return list(view), list(view)
+    return ([g for g in wanted_default if g in allowed], [g for g in wanted_named if g in allowed])

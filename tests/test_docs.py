@@ -1,0 +1,55 @@
+"""Keep the README honest: every route, setting and command it names exists, and back."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from eti.catalogue import cli as cli_module
+from eti.catalogue.config import SETTINGS, Settings
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    start = README.index(f"## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end > 0 else None]
+
+
+def test_quick_start_is_make_run_then_make_test() -> None:
+    block = section("Quick start").split("```sh")[1].split("```")[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make run", "make test"]
+
+
+def test_routes_table_equals_the_application_routes(app) -> None:
+    documented = set(re.findall(r"^\| `(/[^`]*)` \|", section("HTTP routes"), re.M))
+    served = {
+        re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    }
+    assert documented == served
+
+
+def test_every_route_row_has_a_curl_line() -> None:
+    for row in re.findall(r"^\| `/.*$", section("HTTP routes"), re.M):
+        assert "`curl " in row, row
+
+
+def test_settings_table_equals_the_settings() -> None:
+    documented = re.findall(r"^\| `(\w+)` \| `ETI_(\w+)` \|", section("Settings"), re.M)
+    assert [name for name, _ in documented] == list(SETTINGS)
+    assert all(env == name.upper() for name, env in documented)
+    assert set(SETTINGS) == set(Settings.__dataclass_fields__)
+
+
+def test_every_command_is_documented() -> None:
+    cli_module._plugins()
+    text = section("Command line")
+    for name, command in cli_module.cli.commands.items():
+        subs = getattr(command, "commands", None)
+        for sub in subs or [None]:
+            spelled = f"eti {name}" + (f" {sub}" if sub else "")
+            assert f"`{spelled}" in text, f"{spelled} is not in the README"
