@@ -121,10 +121,9 @@ def cli() -> None:
 @guarded
 def demo_command(settings: Settings) -> None:
     """Load the demo catalogue (life event "Alvorlig sykt barn") into the store."""
-    cat = open_catalogue(settings)
-    cat.prepare()
-    counts = demo.load(cat.store)
-    cat.close()
+    with open_catalogue(settings) as cat:
+        cat.prepare()
+        counts = demo.load(cat.store)
     click.echo(
         f"demo catalogue loaded: {counts['products']} products, {counts['agreements']} agreements"
     )
@@ -146,11 +145,10 @@ def load_command(file: Path, graph: str | None, fmt: str | None, settings: Setti
     rdf_format = rdfio.format_for(filename=file.name, name=fmt)
     if graph is None and not rdf_format.supports_datasets:
         fail("triples need a named graph: give --graph IRI (the default graph is not used)")
-    cat = open_catalogue(settings)
-    with byte_progress(file, "checking + loading") as bar:
-        n = cat.store.load(file, rdf_format, graph=graph, progress=bar.update)
-    rebuild_public(cat.store)
-    cat.close()
+    with open_catalogue(settings) as cat:
+        with byte_progress(file, "checking + loading") as bar:
+            n = cat.store.load(file, rdf_format, graph=graph, progress=bar.update)
+        rebuild_public(cat.store)
     click.echo(f"loaded {n} quads from {file}")
 
 
@@ -170,17 +168,16 @@ def load_command(file: Path, graph: str | None, fmt: str | None, settings: Setti
 def dump_command(output: Path | None, fmt: str, settings: Settings) -> None:
     """Write every graph of the store as N-Quads (or TriG): a lossless backup."""
     rdf_format = rdfio.FORMATS[fmt]
-    cat = open_catalogue(settings)
-    if output is None:
-        cat.store.dump(sys.stdout.buffer, rdf_format)
-        sys.stdout.buffer.flush()
-    else:
-        tmp = output.with_name(output.name + ".part")
-        with tmp.open("wb") as handle:
-            cat.store.dump(handle, rdf_format)
-        tmp.replace(output)
-        click.echo(f"dumped to {output}", err=True)
-    cat.close()
+    with open_catalogue(settings) as cat:
+        if output is None:
+            cat.store.dump(sys.stdout.buffer, rdf_format)
+            sys.stdout.buffer.flush()
+        else:
+            tmp = output.with_name(output.name + ".part")
+            with tmp.open("wb") as handle:
+                cat.store.dump(handle, rdf_format)
+            tmp.replace(output)
+            click.echo(f"dumped to {output}", err=True)
 
 
 @cli.command("restore")
@@ -193,19 +190,21 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
     rdf_format = rdfio.format_for(filename=file.name)
     if not rdf_format.supports_datasets:
         fail(f"{file}: a dump is N-Quads (.nq) or TriG (.trig)")
-    cat = open_catalogue(settings)
-    if not cat.store.is_empty():
-        if not force:
-            fail("the store is not empty: restore into an empty store, or use --force")
-        # check the file before clearing anything
-        with byte_progress(file, "checking") as bar:
-            sum(
-                1 for _ in rdfio.iter_quads(_Reader(file, bar.update), rdf_format, source=str(file))
-            )
-        cat.store.update("DROP ALL")
-    with byte_progress(file, "restoring") as bar:
-        n = cat.store.load(file, rdf_format, progress=bar.update)
-    cat.close()
+    with open_catalogue(settings) as cat:
+        if not cat.store.is_empty():
+            if not force:
+                fail("the store is not empty: restore into an empty store, or use --force")
+            # check the file before clearing anything
+            with byte_progress(file, "checking") as bar:
+                sum(
+                    1
+                    for _ in rdfio.iter_quads(
+                        _Reader(file, bar.update), rdf_format, source=str(file)
+                    )
+                )
+            cat.store.update("DROP ALL")
+        with byte_progress(file, "restoring") as bar:
+            n = cat.store.load(file, rdf_format, progress=bar.update)
     click.echo(f"restored {n} quads from {file}")
 
 
@@ -264,23 +263,22 @@ def query_command(
     text = query_file.read() if query_file else query
     if not text:
         fail("give a query as an argument or with --file")
-    cat = open_catalogue(settings)
-    if all_graphs:
-        result = cat.store.query(text, union=True)
-    else:
-        result = cat.query(text)
-    out = sys.stdout.buffer
-    if isinstance(result, ox.QueryBoolean):
-        out.write(b"true\n" if bool(result) else b"false\n")
-    elif isinstance(result, ox.QuerySolutions):
-        if fmt not in RESULT_FORMATS:
-            fail(f"--format {fmt} is for CONSTRUCT/DESCRIBE; use json, xml, csv or tsv")
-        result.serialize(out, RESULT_FORMATS[fmt])
-    else:
-        rdf_format = ox.RdfFormat.TURTLE if fmt != "nt" else ox.RdfFormat.N_TRIPLES
-        out.write(rdfio.serialize_triples(result, rdf_format))
-    out.flush()
-    cat.close()
+    with open_catalogue(settings) as cat:
+        if all_graphs:
+            result = cat.store.query(text, union=True)
+        else:
+            result = cat.query(text)
+        out = sys.stdout.buffer
+        if isinstance(result, ox.QueryBoolean):
+            out.write(b"true\n" if bool(result) else b"false\n")
+        elif isinstance(result, ox.QuerySolutions):
+            if fmt not in RESULT_FORMATS:
+                fail(f"--format {fmt} is for CONSTRUCT/DESCRIBE; use json, xml, csv or tsv")
+            result.serialize(out, RESULT_FORMATS[fmt])
+        else:
+            rdf_format = ox.RdfFormat.TURTLE if fmt != "nt" else ox.RdfFormat.N_TRIPLES
+            out.write(rdfio.serialize_triples(result, rdf_format))
+        out.flush()
 
 
 @cli.group("vocab")
@@ -294,10 +292,9 @@ def vocab_group() -> None:
 @guarded
 def vocab_import(file: Path, settings: Settings) -> None:
     """Add a full vocabulary (e.g. Los, los.rdf) to the vocabularies graph."""
-    cat = open_catalogue(settings)
-    with byte_progress(file, "importing") as bar:
-        n = vocab.import_file(cat.store, file, progress=bar.update)
-    cat.close()
+    with open_catalogue(settings) as cat:
+        with byte_progress(file, "importing") as bar:
+            n = vocab.import_file(cat.store, file, progress=bar.update)
     click.echo(f"imported {n} triples from {file}")
 
 
@@ -306,9 +303,8 @@ def vocab_import(file: Path, settings: Settings) -> None:
 @guarded
 def vocab_install(settings: Settings) -> None:
     """(Re)install the shipped ontology and vocabularies."""
-    cat = open_catalogue(settings)
-    n = vocab.install(cat.store)
-    cat.close()
+    with open_catalogue(settings) as cat:
+        n = vocab.install(cat.store)
     click.echo(f"installed {n} triples")
 
 

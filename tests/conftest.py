@@ -70,7 +70,9 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     location = tmp_path_factory.mktemp("oxigraph-server")
     proc = subprocess.Popen(
         [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/query?query=ASK%7B%7D", proc)
     yield url
@@ -141,8 +143,19 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     store_dir = tmp_path / "live-store"
     env = {**os.environ, "ETI_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
-        [str(BIN / "eti"), "serve", "--store", str(store_dir), "--port", str(port),
-         "--demo-if-empty"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        [
+            str(BIN / "eti"),
+            "serve",
+            "--store",
+            str(store_dir),
+            "--port",
+            str(port),
+            "--demo-if-empty",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", proc, timeout=60)
     yield LiveServer(url, proc, store_dir)

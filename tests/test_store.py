@@ -35,9 +35,12 @@ def graphs_of(store: Store) -> dict[str, ox.Dataset]:
 def test_load_then_query_with_bound_values(store: Store) -> None:
     n = store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:test:g")
     assert n == 6
-    rows = list(store.query("SELECT ?o WHERE { GRAPH ?g { ?s <http://example.org/p> ?o } }",
-                            bindings={"g": ox.NamedNode("urn:test:g"),
-                                      "s": ox.NamedNode(EX + "a")}))
+    rows = list(
+        store.query(
+            "SELECT ?o WHERE { GRAPH ?g { ?s <http://example.org/p> ?o } }",
+            bindings={"g": ox.NamedNode("urn:test:g"), "s": ox.NamedNode(EX + "a")},
+        )
+    )
     values = sorted(r["o"].value for r in rows)
     assert values == ["42", "café"]
     assert store.count("urn:test:g") == 6
@@ -47,9 +50,12 @@ def test_load_then_query_with_bound_values(store: Store) -> None:
 def test_bound_values_are_escaped_not_pasted(store: Store) -> None:
     store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:test:g")
     hostile = ox.Literal('x" } } ; DROP ALL ; #')
-    rows = list(store.query(
-        "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }",
-        bindings={"o": hostile, "g": ox.NamedNode("urn:test:g")}))
+    rows = list(
+        store.query(
+            "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }",
+            bindings={"o": hostile, "g": ox.NamedNode("urn:test:g")},
+        )
+    )
     assert rows == []
     assert store.count() == 6
 
@@ -57,7 +63,7 @@ def test_bound_values_are_escaped_not_pasted(store: Store) -> None:
 def test_malformed_load_changes_nothing(store: Store) -> None:
     store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:test:g")
     before = graphs_of(store)
-    bad = TTL + b"ex:z ex:p ex:q .\nex:broken ex:p \"unterminated .\n"
+    bad = TTL + b'ex:z ex:p ex:q .\nex:broken ex:p "unterminated .\n'
     with pytest.raises(rdfio.RdfInputError) as info:
         store.load(bad, ox.RdfFormat.TURTLE, graph="urn:test:other")
     assert info.value.line == 4
