@@ -22,6 +22,7 @@ SETTINGS: dict[str, str] = {
     "port": "port eti serve listens on",
     "threads": "worker threads of eti serve (queries run in parallel)",
     "base_iri": "base of the IRIs the catalogue mints",
+    "query_workers": "processes answering queries on the embedded store (0: in the server process)",
     "query_timeout": "seconds after which a query is stopped and answered with an error",
     "max_rows": "most result rows a query returns (truncation is never silent)",
     "max_body": "largest request body accepted, in bytes",
@@ -43,6 +44,7 @@ class Settings:
     port: int = 8080
     threads: int = 8
     base_iri: str = "https://eti.example/"
+    query_workers: int = 2
     query_timeout: float = 30.0
     max_rows: int = 10_000
     max_body: int = 10 * 1024 * 1024

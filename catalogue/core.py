@@ -6,9 +6,10 @@ from datetime import datetime
 
 from . import demo, queries, sparqltext, vocab
 from .config import Settings
+from .executor import Answer, InlineRunner, Job, QueryPool
 from .graphs import READ_VIEW
-from .namespaces import VOCABULARIES, content_graph
-from .store import Store, open_store
+from .namespaces import PREFIXES, VOCABULARIES, content_graph
+from .store import OxigraphStore, Store, open_store
 
 
 class QueryRefused(ValueError):
@@ -20,6 +21,7 @@ class Catalogue:
 
     def __init__(self, settings: Settings | None = None, store: Store | None = None) -> None:
         self.settings = settings or Settings()
+        self._runner: QueryPool | InlineRunner | None = None
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,
@@ -28,8 +30,25 @@ class Catalogue:
         )
 
     def close(self) -> None:
-        """Release the store."""
+        """Release the query workers and the store."""
+        if self._runner is not None:
+            self._runner.close()
         self.store.close()
+
+    @property
+    def runner(self) -> QueryPool | InlineRunner:
+        """What answers read queries: worker processes for the embedded store on disk
+        (so a timeout can stop the work), this process otherwise."""
+        if self._runner is None:
+            store, s = self.store, self.settings
+            if isinstance(store, OxigraphStore) and store.path is not None and s.query_workers > 0:
+                self._runner = QueryPool(
+                    str(store.path), workers=s.query_workers, timeout=s.query_timeout
+                )
+                store.on_write.append(self._runner.written)
+            else:
+                self._runner = InlineRunner(store.query, timeout=s.query_timeout)
+        return self._runner
 
     def __enter__(self) -> Catalogue:
         return self
@@ -83,3 +102,33 @@ class Catalogue:
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
         return self.store.query(sparql, default_graph=default, named_graphs=named)
+
+    def answer(
+        self,
+        sparql: str,
+        *,
+        graphs: list[str] | None = None,
+        default_graph_uri: list[str] | None = None,
+        named_graph_uri: list[str] | None = None,
+        solutions_media: str = "application/sparql-results+json",
+        graph_media: str = "text/turtle",
+        max_rows: int | None = None,
+    ) -> Answer:
+        """Answer a query for the protocol: serialised, row-limited, within the time limit.
+
+        Raises QueryRefused, QueryFailed, QueryTimeout or Overloaded.
+        """
+        info = sparqltext.inspect(sparql)
+        self.check_services(info)
+        view = graphs if graphs is not None else self.public_view()
+        default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
+        job = Job(
+            sparql,
+            default_graph=default,
+            named_graphs=named,
+            solutions_media=solutions_media,
+            graph_media=graph_media,
+            max_rows=self.settings.max_rows if max_rows is None else max_rows,
+            prefixes=PREFIXES,
+        )
+        return self.runner.run(job)

@@ -226,6 +226,14 @@ class OxigraphStore(Store):
                 ) from None
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
         self._write_lock = threading.Lock()
+        self.on_write: list[Callable[[], None]] = []
+
+    def _written(self) -> None:
+        # Flush so that read-only handles in other processes open fast and see the write.
+        if self.path is not None:
+            self._store.flush()
+        for listener in self.on_write:
+            listener()
 
     @property
     def raw(self) -> ox.Store:
@@ -261,6 +269,7 @@ class OxigraphStore(Store):
                 self._store.update(text)
             except SyntaxError as exc:
                 raise QuerySyntaxError(str(exc)) from None
+            self._written()
 
     def load(
         self,
@@ -281,6 +290,7 @@ class OxigraphStore(Store):
                     batch = []
             if batch:
                 self._store.extend(batch)
+            self._written()
         return n
 
     def dump(
@@ -299,6 +309,7 @@ class OxigraphStore(Store):
         """Add quads in one transaction."""
         with self._write_lock:
             self._store.extend(quads)
+            self._written()
 
     def flush(self) -> None:
         """Make every write durable on disk."""

@@ -95,7 +95,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with a fresh data folder."""
-    return Settings.load(env={}, store=str(tmp_path / "store"))
+    return Settings.load(env={}, store=str(tmp_path / "store"), query_workers=0)
 
 
 @pytest.fixture
