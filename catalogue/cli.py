@@ -19,10 +19,11 @@ import pyoxigraph as ox
 from tqdm import tqdm
 
 from . import __version__, demo, rdfio, vocab
+from .auth import ROLES, TokenTable
 from .config import Settings
 from .core import Catalogue
 from .graphs import rebuild_public
-from .store import QuerySyntaxError, StoreError
+from .store import ProgressReader, QuerySyntaxError, StoreError
 
 EXIT_OK, EXIT_RULE, EXIT_INPUT = 0, 1, 2
 
@@ -195,32 +196,13 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
             if not force:
                 fail("the store is not empty: restore into an empty store, or use --force")
             # check the file before clearing anything
-            with byte_progress(file, "checking") as bar:
-                sum(
-                    1
-                    for _ in rdfio.iter_quads(
-                        _Reader(file, bar.update), rdf_format, source=str(file)
-                    )
-                )
+            with byte_progress(file, "checking") as bar, file.open("rb") as handle:
+                reader = ProgressReader(handle, bar.update)
+                sum(1 for _ in rdfio.iter_quads(reader, rdf_format, source=str(file)))
             cat.store.update("DROP ALL")
         with byte_progress(file, "restoring") as bar:
             n = cat.store.load(file, rdf_format, progress=bar.update)
     click.echo(f"restored {n} quads from {file}")
-
-
-class _Reader:
-    """A file reader that reports progress (for a check pass)."""
-
-    def __init__(self, path: Path, progress: Callable[[int], Any]) -> None:
-        self._file = path.open("rb")
-        self._progress = progress
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._file.read(size)
-        self._progress(len(chunk))
-        if not chunk:
-            self._file.close()
-        return chunk
 
 
 RESULT_FORMATS = {
@@ -306,6 +288,67 @@ def vocab_install(settings: Settings) -> None:
     with open_catalogue(settings) as cat:
         n = vocab.install(cat.store)
     click.echo(f"installed {n} triples")
+
+
+@cli.group("token")
+def token_group() -> None:
+    """Bearer tokens for stewards, channels and admins (stored as hashes only)."""
+
+
+@token_group.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the token may do.")
+@click.option("--org", default=None, help="Steward: the organisation number it acts for.")
+@click.option("--channel", default=None, help="Channel: the eti:InformationChannel IRI.")
+@click.option("--name", default=None, help="Who holds it (shown by 'token list').")
+@click.option("--days", type=int, default=None, help="Expire after this many days.")
+@store_options
+@guarded
+def token_create(
+    role: str,
+    org: str | None,
+    channel: str | None,
+    name: str | None,
+    days: int | None,
+    settings: Settings,
+) -> None:
+    """Create a token and print it alone on standard output, once."""
+    with open_catalogue(settings) as cat:
+        try:
+            ident, token = TokenTable(cat.store).create(
+                role, org=org, channel=channel, name=name, days=days
+            )
+        except ValueError as exc:
+            fail(str(exc))
+    click.echo(f"created token {ident} ({role})", err=True)
+    click.echo(token)
+
+
+@token_group.command("list")
+@store_options
+@guarded
+def token_list(settings: Settings) -> None:
+    """List tokens: id, role, scope, name, created, expiry and revocation."""
+    with open_catalogue(settings) as cat:
+        rows = TokenTable(cat.store).list()
+    for row in rows:
+        scope = row["org"] or row["channel"] or "-"
+        state = "revoked" if row["revoked"] else "live"
+        click.echo(
+            f"{row['id']}  {row['role']:<8} {scope:<40} {state:<8} "
+            f"{row['created']}  {row['name'] or ''}"
+        )
+
+
+@token_group.command("revoke")
+@click.argument("token_id")
+@store_options
+@guarded
+def token_revoke(token_id: str, settings: Settings) -> None:
+    """Revoke a token by its id (see 'eti token list')."""
+    with open_catalogue(settings) as cat:
+        if not TokenTable(cat.store).revoke(token_id):
+            fail(f"no live token with id {token_id!r}")
+    click.echo(f"revoked {token_id}")
 
 
 def _plugins() -> None:

@@ -296,7 +296,7 @@ class InlineRunner:
         head: list[Any] = []
         try:
             execute(_QueryOnly(self._query), job, lambda *h: head.extend(h), chunks.append)
-        except SyntaxError as exc:
+        except (SyntaxError, ValueError) as exc:
             raise QueryFailed("syntax", str(exc)) from None
         if time.monotonic() > deadline:
             self.timeouts += 1

@@ -172,18 +172,18 @@ def _check_parsed(
         data, name = source.read(), getattr(source, "name", "<input>")
     reader: Any = data
     if progress is not None and not isinstance(data, Path):
-        reader = _ProgressReader(io.BytesIO(data), progress)
+        reader = ProgressReader(io.BytesIO(data), progress)
     elif progress is not None:
-        reader = _ProgressReader(open(data, "rb"), progress)
+        reader = ProgressReader(open(data, "rb"), progress)
     try:
         n = sum(1 for _ in rdfio.iter_quads(reader, fmt, source=name, graph=graph))
     finally:
-        if isinstance(reader, _ProgressReader):
+        if isinstance(reader, ProgressReader):
             reader.close()
     return data, n
 
 
-class _ProgressReader(io.RawIOBase):
+class ProgressReader(io.RawIOBase):
     """A binary reader that reports how many bytes were read."""
 
     def __init__(self, inner: IO[bytes], progress: Progress) -> None:
