@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from . import demo, queries, sparqltext, vocab
+from .auth import Identity
 from .config import Settings
 from .executor import Answer, InlineRunner, Job, QueryPool
 from .graphs import READ_VIEW
-from .namespaces import PREFIXES, VOCABULARIES, content_graph
+from .namespaces import PREFIXES, SYSTEM, VOCABULARIES, content_graph
 from .store import OxigraphStore, Store, open_store
 
 
@@ -70,6 +71,13 @@ class Catalogue:
         """Content graphs of products with an open offer (readable by anyone)."""
         rows = self.store.query(queries.load("open-products"), default_graph=list(READ_VIEW))
         return [content_graph(row["id"].value) for row in rows]
+
+    def view_for(self, who: Identity) -> list[str]:
+        """The graphs ``who`` may read: an admin everything but the system graph, others
+        the public view plus the content their agreements open (see agreements)."""
+        if who.role == "admin":
+            return [g for g in self.store.named_graphs() if g != SYSTEM]
+        return self.public_view()
 
     def public_view(self) -> list[str]:
         """The graphs an anonymous caller may read."""

@@ -35,6 +35,10 @@ class QueryInfo:
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
     services: list[str | None] = field(default_factory=list)  # None: SERVICE ?variable
+    graphs: list[str] = field(default_factory=list)  # every graph IRI an update names
+    variable_graph: bool = False  # GRAPH ?g somewhere
+    all_graphs: bool = False  # DROP/CLEAR ALL or NAMED
+    load: bool = False  # LOAD <url>
 
     @property
     def has_dataset(self) -> bool:
@@ -82,6 +86,30 @@ def inspect(text: str) -> QueryInfo:
             iri = resolve(*target)
             if iri is not None:
                 (info.from_named if named else info.from_graphs).append(iri)
+                info.graphs.append(iri)
+        elif upper in ("GRAPH", "WITH", "INTO", "TO", "USING", "NAMED") and i + 1 < len(tokens):
+            nxt = tokens[i + 1]
+            if nxt[0] == "var" and upper == "GRAPH":
+                info.variable_graph = True
+            iri = resolve(*nxt)
+            if iri is not None:
+                info.graphs.append(iri)
+        elif upper in ("ADD", "MOVE", "COPY") and i + 1 < len(tokens):
+            j = i + 1
+            if tokens[j][0] == "word" and tokens[j][1].upper() == "SILENT":
+                j += 1
+            if j < len(tokens):
+                iri = resolve(*tokens[j])
+                if iri is not None:
+                    info.graphs.append(iri)
+        elif (
+            upper in ("ALL", "NAMED")
+            and i > 0
+            and tokens[i - 1][1].upper() in ("DROP", "CLEAR", "SILENT")
+        ):
+            info.all_graphs = True
+        elif upper == "LOAD":
+            info.load = True
         elif upper == "SERVICE" and i + 1 < len(tokens):
             j = i + 1
             if tokens[j][0] == "word" and tokens[j][1].upper() == "SILENT":

@@ -8,6 +8,7 @@ from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Overloaded, QueryFailed, QueryTimeout
 from eti.catalogue.results import GRAPH_MEDIA, SOLUTION_MEDIA
 
+from .auth import identity
 from .errors import fail
 
 bp = Blueprint("sparql", __name__)
@@ -60,7 +61,8 @@ def negotiate(offered: list[str], default: str) -> str | None:
 
 
 def answer(graphs: list[str] | None = None) -> Response:
-    """Run the request's query over ``graphs`` (default: the public view) and stream it."""
+    """Run the request's query over ``graphs`` (default: what the caller may read) and
+    stream the answer."""
     text = query_text()
     if not text:
         fail(400, "Bad Request", "no query given (parameter 'query')")
@@ -74,6 +76,8 @@ def answer(graphs: list[str] | None = None) -> Response:
             + ", ".join([*SOLUTION_MEDIA, *GRAPH_MEDIA]),
         )
     catalogue = current_app.extensions["eti"]
+    if graphs is None:
+        graphs = catalogue.view_for(identity())
     try:
         result = catalogue.answer(
             text,

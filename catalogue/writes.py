@@ -1,0 +1,318 @@
+"""Every write door ends here: validate what changes, then apply it in one transaction.
+
+The API, the CLI, the Graph Store Protocol and SPARQL Update all hand this module
+whole-graph changes (graph → new triples, or None to drop it). The graphs that
+carry shared rules (a product's description and content, an agreement, the agents)
+are validated with the small context they need; a Violation refuses the whole
+write with the report; nothing is written half.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+import rdflib
+
+from . import queries, rdfio, sparqltext
+from .graphs import replace_graphs
+from .namespaces import (
+    AGENTS,
+    PUBLIC,
+    RECORDS,
+    SYSTEM,
+    VOCABULARIES,
+    agreement_graph,
+    content_graph,
+    product_graph,
+)
+from .store import Store
+
+DEFAULT = ""  # the store's default graph, in change maps
+MAINTAINED = (PUBLIC, RECORDS, SYSTEM)
+MAINTAINED_PREFIXES = ("urn:eti:graph:history:",)
+SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
+
+
+class WriteError(Exception):
+    """A write refused; ``status`` is the HTTP status that says why."""
+
+    status = 400
+    error = "Bad Request"
+
+    def __init__(self, detail: str, report: object | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.report = report
+
+
+class BadInput(WriteError):
+    status, error = 400, "Bad Request"
+
+
+class Forbidden(WriteError):
+    status, error = 403, "Forbidden"
+
+
+class NotFound(WriteError):
+    status, error = 404, "Not Found"
+
+
+class Conflict(WriteError):
+    status, error = 409, "Conflict"
+
+
+class RuleBroken(WriteError):
+    """A shared rule (a SHACL Violation) is broken; ``report`` says which."""
+
+    status, error = 422, "Unprocessable Content"
+
+
+@dataclass
+class Outcome:
+    """What a committed write changed, and the warnings it was accepted with."""
+
+    graphs: list[str]
+    reports: list = field(default_factory=list)
+
+
+def is_maintained(graph: str) -> bool:
+    """Graphs only the catalogue itself writes (derived views, records, secrets, history)."""
+    return graph in MAINTAINED or graph.startswith(MAINTAINED_PREFIXES)
+
+
+def _kind(graph: str) -> tuple[str, str | None]:
+    for kind in ("product", "content", "agreement"):
+        prefix = f"urn:eti:graph:{kind}:"
+        if graph.startswith(prefix):
+            return kind, graph[len(prefix) :]
+    if graph == AGENTS:
+        return "agents", None
+    if graph == VOCABULARIES:
+        return "vocabularies", None
+    return "other", None
+
+
+def _graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
+    return rdfio.to_rdflib_graph(triples)
+
+
+def _current(store: Store, graph: str, changes: Mapping[str, Sequence | None]) -> list:
+    if graph in changes:
+        return list(changes[graph] or [])
+    return store.triples(graph)
+
+
+def context_for_product(
+    store: Store, description: Sequence[ox.Triple], content: Sequence[ox.Triple], changes: Mapping
+) -> list[ox.Triple]:
+    """The small context a product is validated with: the agents, and the other products
+    that claim to be the authoritative source of the same information items."""
+    context = _current(store, AGENTS, changes)
+    services = {
+        t.object
+        for t in description
+        if t.predicate.value == "https://w3id.org/eti#isAuthoritativeSourceFor"
+    }
+    services |= {
+        t.subject
+        for t in content
+        if t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+        and t.object.value == "http://purl.org/vocab/cpsv#PublicService"
+    }
+    for service in services:
+        if isinstance(service, ox.NamedNode):
+            context += list(
+                store.query(queries.load("claims-of-service"), bindings={"service": service})
+            )
+    return context
+
+
+def context_for_agreement(
+    store: Store, triples: Sequence[ox.Triple], changes: Mapping
+) -> list[ox.Triple]:
+    """The context of an agreement: the agents, its target product's description (with the
+    offer) and the other agreements between the same parties."""
+    context = _current(store, AGENTS, changes)
+    targets = {
+        t.object for t in triples if t.predicate.value == "http://www.w3.org/ns/odrl/2/target"
+    }
+    for target in targets:
+        if isinstance(target, ox.NamedNode):
+            context += list(
+                store.query(queries.load("product-description"), bindings={"product": target})
+            )
+            context += list(
+                store.query(queries.load("agreements-on-target"), bindings={"target": target})
+            )
+    return context
+
+
+def validate_changes(
+    store: Store, changes: Mapping[str, Sequence | None], *, as_of: dt.date | None = None
+) -> list:
+    """Validate every unit of rules a change touches; returns their reports."""
+    from .validation import validate  # pySHACL loads only when a write needs it
+
+    products: set[str] = set()
+    agreements: set[str] = set()
+    agents = False
+    for graph in changes:
+        kind, ident = _kind(graph)
+        if kind in ("product", "content") and ident:
+            products.add(ident)
+        elif kind == "agreement" and ident:
+            agreements.add(ident)
+        elif kind == "agents":
+            agents = True
+    reports = []
+    for ident in sorted(products):
+        description = _current(store, product_graph(ident), changes)
+        content = _current(store, content_graph(ident), changes)
+        if not description:
+            if content:
+                raise BadInput(f"content without a product description ({ident})")
+            continue  # a withdrawal: nothing left to check
+        data = _graph([*description, *content])
+        context = _graph(context_for_product(store, description, content, changes))
+        reports.append(validate(data, as_of=as_of, context=context))
+    for ident in sorted(agreements):
+        triples = _current(store, agreement_graph(ident), changes)
+        if triples:
+            context = _graph(context_for_agreement(store, triples, changes))
+            reports.append(
+                validate(_graph(triples), ["agreements", "eti"], as_of=as_of, context=context)
+            )
+    if agents and changes.get(AGENTS):
+        reports.append(validate(_graph(changes[AGENTS] or []), ["dcat-ap-no"], as_of=as_of))
+    return reports
+
+
+def commit(
+    store: Store,
+    changes: Mapping[str, Sequence | None],
+    *,
+    as_of: dt.date | None = None,
+    also: Sequence[str] = (),
+    check: bool = True,
+) -> Outcome:
+    """Validate ``changes`` and apply them in one transaction, or raise RuleBroken."""
+    for graph in changes:
+        if is_maintained(graph):
+            raise Forbidden(f"the graph <{graph}> is maintained by the catalogue itself")
+    reports = validate_changes(store, changes, as_of=as_of) if check else []
+    broken = [r for r in reports if not r.conforms]
+    if broken:
+        raise RuleBroken("the write breaks a shared rule; nothing was written", broken[0])
+    named = {g: v for g, v in changes.items() if g != DEFAULT}
+    extra = list(also)
+    if DEFAULT in changes:
+        extra.append("DROP SILENT DEFAULT")
+        if changes[DEFAULT]:
+            body = "\n".join(
+                f"{t.subject} {t.predicate} {t.object} ." for t in changes[DEFAULT] or []
+            )
+            extra.append("INSERT DATA {\n" + body + "\n}")
+    replace_graphs(store, named, also=extra)
+    return Outcome(sorted(changes), reports)
+
+
+# --- SPARQL Update through a scratch copy ----------------------------------------------------
+
+
+def _with_using(text: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+    """``text`` with USING / USING NAMED clauses before each top-level WHERE of a modify
+    operation (the protocol's using-graph-uri / using-named-graph-uri)."""
+    if not using and not using_named:
+        return text
+    clause = " ".join(
+        [
+            *(f"USING {ox.NamedNode(g)}" for g in using),
+            *(f"USING NAMED {ox.NamedNode(g)}" for g in using_named),
+        ]
+    )
+    out, depth, last = [], 0, 0
+    previous = ""
+    for match in sparqltext._TOKEN.finditer(text):
+        kind, value = match.lastgroup, match.group()
+        if kind == "other" and value == "{":
+            depth += 1
+        elif kind == "other" and value == "}":
+            depth -= 1
+        elif (
+            kind == "word"
+            and value.upper() == "WHERE"
+            and depth == 0
+            and previous.upper() != "DELETE"
+        ):
+            out.append(text[last : match.start()] + clause + " ")
+            last = match.start()
+        if kind not in ("ws", "comment"):
+            previous = value
+    out.append(text[last:])
+    return "".join(out)
+
+
+def update(
+    store: Store,
+    text: str,
+    *,
+    using: Sequence[str] = (),
+    using_named: Sequence[str] = (),
+    base_iri: str | None = None,
+    as_of: dt.date | None = None,
+) -> Outcome:
+    """Run a SPARQL Update as the admin: on a scratch copy of the graphs it names, then
+    validate and commit the graphs it changed. The system graph is never visible."""
+    info = sparqltext.inspect(text)
+    if info.load:
+        raise BadInput("LOAD is not allowed: the catalogue fetches nothing on an update's behalf")
+    if (using or using_named) and any(w in text.upper() for w in ("USING", "WITH")):
+        tokens = {v.upper() for k, v in sparqltext._tokens(text) if k == "word"}
+        if tokens & {"USING", "WITH"}:
+            raise BadInput(
+                "using-graph-uri/using-named-graph-uri cannot be combined with "
+                "USING or WITH in the update (SPARQL 1.1 Protocol §2.2.3)"
+            )
+    for iri in info.services:
+        raise BadInput(f"SERVICE <{iri}> is not allowed in an update")
+    if info.variable_graph or info.all_graphs:
+        graphs = [g for g in store.named_graphs() if g != SYSTEM]
+        if store.count() > SCRATCH_LIMIT:
+            raise BadInput(
+                "this update ranges over every graph (GRAPH ?g, ALL, NAMED) and the "
+                "store is too large for that: name the graphs"
+            )
+    else:
+        graphs = sorted({*info.graphs, *using, *using_named} - {SYSTEM})
+    scratch = ox.Store()
+    before: dict[str, set[str]] = {}
+    for graph in [DEFAULT, *graphs]:
+        triples = _default_triples(store) if graph == DEFAULT else store.triples(graph)
+        target = ox.DefaultGraph() if graph == DEFAULT else ox.NamedNode(graph)
+        scratch.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        before[graph] = {str(t) for t in triples}
+    try:
+        scratch.update(_with_using(text, using, using_named), base_iri=base_iri)
+    except SyntaxError as exc:
+        raise BadInput(f"the update does not parse: {exc}") from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise BadInput(f"the update failed: {exc}") from None
+    after_graphs = {q.value for q in scratch.named_graphs()} - {SYSTEM}
+    changes: dict[str, list[ox.Triple] | None] = {}
+    for graph in sorted({DEFAULT, *graphs, *after_graphs}):
+        target = ox.DefaultGraph() if graph == DEFAULT else ox.NamedNode(graph)
+        now = [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in scratch.quads_for_pattern(None, None, None, target)
+        ]
+        if {str(t) for t in now} != before.get(graph, set()):
+            changes[graph] = now or None
+    return commit(store, changes, as_of=as_of)
+
+
+def _default_triples(store: Store) -> list[ox.Triple]:
+    rows = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    return list(rows)
