@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pyoxigraph as ox
+
 from . import demo, queries, sparqltext, vocab
 from .auth import Identity
 from .config import Settings
 from .executor import Answer, InlineRunner, Job, QueryPool
 from .graphs import READ_VIEW
-from .namespaces import PREFIXES, SYSTEM, VOCABULARIES, content_graph
+from .namespaces import PREFIXES, SYSTEM, VOCABULARIES, content_graph, product_graph
 from .store import OxigraphStore, Store, open_store
 
 
@@ -78,6 +80,13 @@ class Catalogue:
         if who.role == "admin":
             return [g for g in self.store.named_graphs() if g != SYSTEM]
         return self.public_view()
+
+    def product_triples(self, ident: str, who: Identity) -> list[ox.Triple]:
+        """A product's description, and its content when ``who`` may read it."""
+        triples = self.store.triples(product_graph(ident))
+        if content_graph(ident) in self.view_for(who):
+            triples += self.store.triples(content_graph(ident))
+        return triples
 
     def public_view(self) -> list[str]:
         """The graphs an anonymous caller may read."""

@@ -1,38 +1,174 @@
-"""Writing products: one product's graphs and its catalogue record in one transaction."""
+"""Registering data products: register, update, withdraw, history.
+
+A product arrives as RDF: its description (the ``dprod:DataProduct``, datasets, ports,
+contact points, offers) and its content (``cpsv:PublicService`` and what they refer
+to). The two are split, validated together with the small context they need, and
+written in one transaction with a catalogue record (``dcat:CatalogRecord``, PROV-O)
+and a snapshot of the version, so any earlier version can be read back.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 
 from . import queries
-from .graphs import insert_data, replace_graphs
+from .auth import Identity
+from .graphs import insert_data
 from .namespaces import (
+    ADMS,
+    AGENTS,
+    CPSV,
     DCAT,
     DCT,
     DPROD,
     FOAF,
     PROV,
     RDF,
+    RDFS,
     RECORDS,
     XSD,
     content_graph,
+    history_graph,
+    is_valid_id,
     product_graph,
 )
 from .store import Store, bind_inline
+from .writes import BadInput, Conflict, Forbidden, NotFound, commit
 
 DEMO_AGENT = "urn:eti:agent:demo-loader"
+STATUS = "http://publications.europa.eu/resource/authority/distribution-status/"
+AUTHORITATIVE = "https://w3id.org/eti#isAuthoritativeSourceFor"
+TYPE = RDF + "type"
+# Where content stops: these resources belong to the description or the agents.
+_BOUNDARY_TYPES = {
+    DPROD + "DataProduct",
+    FOAF + "Organization",
+    FOAF + "Agent",
+    DCAT + "Dataset",
+    DCAT + "DataService",
+    DCAT + "Distribution",
+}
+
+RegistrationError = BadInput
 
 
-class RegistrationError(ValueError):
-    """A product description the catalogue cannot take (not a rule: a shape problem)."""
+@dataclass
+class Submission:
+    """A product as submitted: description and content triples."""
+
+    description: list[ox.Triple]
+    content: list[ox.Triple]
 
 
-def record_iri(ident: str) -> str:
-    """The catalogue record of a product."""
-    return f"urn:eti:record:{ident}"
+@dataclass
+class Registration:
+    """What a registration did."""
+
+    ident: str
+    iri: str
+    version: int
+    created: bool
+    reports: list = field(default_factory=list)
+
+
+@dataclass
+class Record:
+    """The catalogue's record of a product."""
+
+    ident: str
+    iri: str
+    version: int
+    status: str
+    publisher: str | None
+    orgnr: str | None
+    issued: str | None
+    modified: str | None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.status.endswith("WITHDRAWN")
+
+
+def _triple(q: ox.Quad | ox.Triple) -> ox.Triple:
+    return ox.Triple(q.subject, q.predicate, q.object)
+
+
+def split(quads: Sequence[ox.Quad | ox.Triple]) -> Submission:
+    """Description and content of a submission.
+
+    With named graphs (TriG, N-Quads, JSON-LD), the default graph is the description and
+    the named graphs the content. Otherwise the content is what the public services
+    reach (their requirements, legal resources, channels, rules), and everything the
+    product reaches stays in the description; a resource both reach is in both.
+    """
+    named = [
+        q for q in quads if isinstance(q, ox.Quad) and not isinstance(q.graph_name, ox.DefaultGraph)
+    ]
+    if named:
+        default = [
+            _triple(q)
+            for q in quads
+            if not isinstance(q, ox.Quad) or isinstance(q.graph_name, ox.DefaultGraph)
+        ]
+        return Submission(default, [_triple(q) for q in named])
+    triples = [_triple(q) for q in quads]
+    by_subject: dict[object, list[ox.Triple]] = {}
+    types: dict[object, set[str]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+        if t.predicate.value == TYPE and isinstance(t.object, ox.NamedNode):
+            types.setdefault(t.subject, set()).add(t.object.value)
+    services = [s for s, kinds in types.items() if CPSV + "PublicService" in kinds]
+
+    def reach(starts: list, skip_predicate: str | None) -> set:
+        seen, todo = set(), list(starts)
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for t in by_subject.get(node, []):
+                if t.predicate.value == skip_predicate:
+                    continue
+                target = t.object
+                if target in by_subject and not (
+                    types.get(target, set()) & _BOUNDARY_TYPES and target not in starts
+                ):
+                    todo.append(target)
+        return seen
+
+    content_nodes = reach(services, None)
+    products = [s for s, kinds in types.items() if DPROD + "DataProduct" in kinds]
+    description_nodes = reach(products, AUTHORITATIVE) - (
+        content_nodes - reach_shared(products, by_subject, content_nodes)
+    )
+    description = [
+        t for t in triples if t.subject not in content_nodes or t.subject in description_nodes
+    ]
+    content = [t for t in triples if t.subject in content_nodes]
+    return Submission(description, content)
+
+
+def reach_shared(products: list, by_subject: dict, content_nodes: set) -> set:
+    """Content nodes the product reaches too (e.g. a shared contact point)."""
+    seen, todo = set(), list(products)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for t in by_subject.get(node, []):
+            if t.predicate.value == AUTHORITATIVE:
+                continue
+            if t.object in by_subject:
+                todo.append(t.object)
+    return seen & content_nodes
 
 
 def product_iri(description: Sequence[ox.Triple]) -> ox.NamedNode:
@@ -40,25 +176,276 @@ def product_iri(description: Sequence[ox.Triple]) -> ox.NamedNode:
     typed = {
         t.subject
         for t in description
-        if t.predicate.value == RDF + "type"
+        if t.predicate.value == TYPE
         and isinstance(t.object, ox.NamedNode)
         and t.object.value == DPROD + "DataProduct"
     }
     if len(typed) != 1:
-        raise RegistrationError(
+        raise BadInput(
             f"a product description must describe exactly one dprod:DataProduct, found {len(typed)}"
         )
     (iri,) = typed
     if not isinstance(iri, ox.NamedNode):
-        raise RegistrationError("the data product must be named by an IRI, not a blank node")
+        raise BadInput("the data product must be named by an IRI, not a blank node")
     return iri
 
 
-def _lit(value: datetime) -> ox.Literal:
-    return ox.Literal(
-        value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        datatype=ox.NamedNode(XSD + "dateTime"),
+def derive_id(description: Sequence[ox.Triple], iri: ox.NamedNode) -> str:
+    """The product's id: its ``dct:identifier`` when that is a valid id, else a slug of
+    the last segment of its IRI."""
+    for t in description:
+        if (
+            t.subject == iri
+            and t.predicate.value == DCT + "identifier"
+            and is_valid_id(t.object.value)
+        ):
+            return t.object.value
+    tail = re.split(r"[/#]", iri.value.rstrip("/#"))[-1]
+    slug = unicodedata.normalize("NFKD", tail).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", slug).strip("-")[:128]
+    if not is_valid_id(slug):
+        raise BadInput(
+            f"cannot make an id from <{iri.value}>: give the product a "
+            "dct:identifier of a-z, 0-9 and '-'"
+        )
+    return slug
+
+
+def record_iri(ident: str, version: int | None = None) -> str:
+    """The catalogue record of a product (or of one of its versions)."""
+    return f"urn:eti:record:{ident}" + (f":v{version}" if version else "")
+
+
+def get_record(store: Store, ident: str) -> Record | None:
+    """The record of product ``ident``, or None."""
+    rows = list(
+        store.query(
+            queries.load("product-record"), bindings={"record": ox.NamedNode(record_iri(ident))}
+        )
     )
+    if not rows:
+        return None
+    row = rows[0]
+
+    def val(name: str) -> str | None:
+        return row[name].value if row[name] is not None else None
+
+    return Record(
+        ident,
+        row["product"].value,
+        int(row["version"].value),
+        row["status"].value,
+        val("publisher"),
+        val("orgnr"),
+        val("issued"),
+        val("modified"),
+    )
+
+
+def id_of_iri(store: Store, iri: ox.NamedNode) -> str | None:
+    """The id under which a product IRI is registered."""
+    rows = list(store.query(queries.load("record-of-product"), bindings={"product": iri}))
+    return rows[0]["id"].value if rows else None
+
+
+def orgnrs(
+    store: Store, description: Sequence[ox.Triple], iri: ox.NamedNode, predicate: str
+) -> set[str]:
+    """Organisation numbers of the agents ``iri`` names with ``predicate``."""
+    agents = {t.object for t in description if t.subject == iri and t.predicate.value == predicate}
+    numbers: set[str] = set()
+    for agent in agents:
+        local = [
+            t.object.value
+            for t in description
+            if t.subject == agent and t.predicate.value == DCT + "identifier"
+        ]
+        if local:
+            numbers.update(local)
+            continue
+        if isinstance(agent, ox.NamedNode):
+            rows = store.query(queries.load("agent-orgnr"), bindings={"agent": agent})
+            numbers.update(row["orgnr"].value for row in rows)
+    return numbers
+
+
+def _check_scope(
+    who: Identity, owners: set[str], publishers: set[str], record: Record | None
+) -> None:
+    if who.role == "admin":
+        return
+    if who.role != "steward":
+        raise Forbidden("only stewards (and admins) register products")
+    if owners != {who.org} or publishers != {who.org}:
+        raise Forbidden(
+            f"a steward of {who.org} may only register products whose owner and "
+            f"publisher are organisation {who.org} (found owner "
+            f"{', '.join(sorted(owners)) or 'none'}, publisher "
+            f"{', '.join(sorted(publishers)) or 'none'})"
+        )
+    if record is not None and record.orgnr not in (None, who.org):
+        raise Forbidden(f"product {record.ident} belongs to organisation {record.orgnr}")
+
+
+def _lit_time(value: datetime) -> ox.Literal:
+    text = value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return ox.Literal(text, datatype=ox.NamedNode(XSD + "dateTime"))
+
+
+def agent_iri(who: Identity) -> str:
+    """The PROV agent a write is attributed to."""
+    if who.token_id:
+        return f"urn:eti:agent:{who.role}:{who.token_id}"
+    return DEMO_AGENT if who.role == "admin" and who.name == "demo" else f"urn:eti:agent:{who.role}"
+
+
+def _record_ops(
+    ident: str,
+    iri: ox.NamedNode,
+    version: int,
+    status: str,
+    who: Identity,
+    now: datetime,
+    issued: ox.Literal | str | None,
+    publisher: ox.NamedNode | None,
+) -> list[str]:
+    record = ox.NamedNode(record_iri(ident))
+    this = ox.NamedNode(record_iri(ident, version))
+    agent = ox.NamedNode(agent_iri(who))
+    when = _lit_time(now)
+    if isinstance(issued, str):
+        issued = ox.Literal(issued, datatype=ox.NamedNode(XSD + "dateTime"))
+
+    def t(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
+        return ox.Triple(s, ox.NamedNode(p), o)
+
+    triples = [
+        t(record, TYPE, ox.NamedNode(DCAT + "CatalogRecord")),
+        t(record, FOAF + "primaryTopic", iri),
+        t(record, DCT + "identifier", ox.Literal(ident)),
+        t(record, DCT + "issued", issued or when),
+        t(record, DCT + "modified", when),
+        t(record, DCAT + "version", ox.Literal(str(version))),
+        t(record, ADMS + "status", ox.NamedNode(STATUS + status)),
+        t(record, PROV + "wasAttributedTo", agent),
+        t(record, DCAT + "hasVersion", this),
+        t(record, DCAT + "hasCurrentVersion", this),
+        t(this, TYPE, ox.NamedNode(DCAT + "CatalogRecord")),
+        t(this, FOAF + "primaryTopic", iri),
+        t(this, DCAT + "version", ox.Literal(str(version))),
+        t(this, DCT + "issued", when),
+        t(this, ADMS + "status", ox.NamedNode(STATUS + status)),
+        t(this, PROV + "wasAttributedTo", agent),
+        t(this, PROV + "generatedAtTime", when),
+        t(this, RDFS + "seeAlso", ox.NamedNode(history_graph(ident, version))),
+    ]
+    if publisher is not None:
+        triples.append(t(record, DCT + "publisher", publisher))
+    if version > 1:
+        triples.append(
+            t(this, DCAT + "previousVersion", ox.NamedNode(record_iri(ident, version - 1)))
+        )
+    clear = bind_inline(queries.load("clear-current-record"), {"record": record})
+    return [clear, insert_data({RECORDS: triples})]
+
+
+def register(
+    store: Store,
+    quads: Sequence[ox.Quad | ox.Triple],
+    *,
+    who: Identity,
+    ident: str | None = None,
+    create: bool = True,
+    now: datetime | None = None,
+    as_of: date | None = None,
+) -> Registration:
+    """Register (``create``) or update a product; validated, scoped, atomic.
+
+    Raises BadInput (400), Forbidden (403), NotFound (404), Conflict (409) or
+    RuleBroken (422, with the report).
+    """
+    now = now or datetime.now(UTC)
+    submission = split(quads)
+    iri = product_iri(submission.description)
+    derived = derive_id(submission.description, iri)
+    if (
+        ident is not None
+        and ident != derived
+        and any(
+            t.subject == iri and t.predicate.value == DCT + "identifier"
+            for t in submission.description
+        )
+    ):
+        raise BadInput(f"the body's dct:identifier {derived!r} does not match the id {ident!r}")
+    ident = ident or derived
+    if not is_valid_id(ident):
+        raise BadInput(f"not a valid product id: {ident!r}")
+    record = get_record(store, ident)
+    if create and record is not None and not record.withdrawn:
+        raise Conflict(f"product {ident} is already registered: update it with PUT")
+    if not create and (record is None or record.withdrawn):
+        raise NotFound(f"no registered product {ident}")
+    if record is not None and record.iri != iri.value:
+        raise Conflict(f"the id {ident} belongs to <{record.iri}>")
+    other = id_of_iri(store, iri)
+    if other is not None and other != ident:
+        raise Conflict(f"<{iri.value}> is already registered as product {other}")
+    owners = orgnrs(store, submission.description, iri, DPROD + "dataProductOwner")
+    publishers = orgnrs(store, submission.description, iri, DCT + "publisher")
+    _check_scope(who, owners, publishers, record)
+    version = (record.version + 1) if record else 1
+    publisher = next(
+        (
+            t.object
+            for t in submission.description
+            if t.subject == iri
+            and t.predicate.value == DCT + "publisher"
+            and isinstance(t.object, ox.NamedNode)
+        ),
+        None,
+    )
+    snapshot = [*submission.description, *submission.content]
+    changes = {
+        product_graph(ident): submission.description,
+        content_graph(ident): submission.content or None,
+        history_graph(ident, version): snapshot,
+    }
+    also = _record_ops(
+        ident, iri, version, "COMPLETED", who, now, record.issued if record else None, publisher
+    )
+    outcome = commit(store, changes, as_of=as_of, also=also, history=True)
+    return Registration(
+        ident, iri.value, version, record is None or record.withdrawn, outcome.reports
+    )
+
+
+def withdraw(store: Store, ident: str, *, who: Identity, now: datetime | None = None) -> Record:
+    """Take a product out of discovery; its history and record stay."""
+    now = now or datetime.now(UTC)
+    record = get_record(store, ident)
+    if record is None or record.withdrawn:
+        raise NotFound(f"no registered product {ident}")
+    if who.role != "admin":
+        if who.role != "steward":
+            raise Forbidden("only stewards (and admins) withdraw products")
+        if record.orgnr != who.org:
+            raise Forbidden(f"product {ident} belongs to organisation {record.orgnr}")
+    version = record.version + 1
+    iri = ox.NamedNode(record.iri)
+    publisher = ox.NamedNode(record.publisher) if record.publisher else None
+    also = _record_ops(ident, iri, version, "WITHDRAWN", who, now, record.issued, publisher)
+    commit(
+        store,
+        {
+            product_graph(ident): None,
+            content_graph(ident): None,
+            history_graph(ident, version): None,
+        },
+        also=also,
+        check=False,
+        history=True,
+    )
+    return get_record(store, ident)  # type: ignore[return-value]
 
 
 def put_product(
@@ -67,36 +454,97 @@ def put_product(
     description: Sequence[ox.Triple],
     content: Sequence[ox.Triple],
     *,
-    agent: str,
+    agent: str = DEMO_AGENT,
     now: datetime | None = None,
 ) -> ox.NamedNode:
-    """Write a product's description, content and record in one transaction."""
+    """Write a product without rule checks (the demo loader, restores)."""
     now = now or datetime.now(UTC)
     iri = product_iri(description)
-    record = ox.NamedNode(record_iri(ident))
-    issued = _issued(store, record) or _lit(now)
-
-    def t(p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
-        return ox.Triple(record, ox.NamedNode(p), o)
-
-    record_triples = [
-        t(RDF + "type", ox.NamedNode(DCAT + "CatalogRecord")),
-        t(FOAF + "primaryTopic", iri),
-        t(DCT + "identifier", ox.Literal(ident)),
-        t(DCT + "issued", issued),
-        t(DCT + "modified", _lit(now)),
-        t(PROV + "wasAttributedTo", ox.NamedNode(agent)),
-    ]
-    record_data = insert_data({RECORDS: record_triples})
-    clear = bind_inline(queries.load("clear-record"), {"record": record})
-    replace_graphs(
+    record = get_record(store, ident)
+    version = (record.version + 1) if record else 1
+    publisher = next(
+        (
+            t.object
+            for t in description
+            if t.subject == iri
+            and t.predicate.value == DCT + "publisher"
+            and isinstance(t.object, ox.NamedNode)
+        ),
+        None,
+    )
+    who = Identity(role="admin", name="demo")
+    also = _record_ops(
+        ident, iri, version, "COMPLETED", who, now, record.issued if record else None, publisher
+    )
+    commit(
         store,
-        {product_graph(ident): description, content_graph(ident): content},
-        also=[clear, record_data],
+        {
+            product_graph(ident): description,
+            content_graph(ident): content or None,
+            history_graph(ident, version): [*description, *content],
+        },
+        also=also,
+        check=False,
+        history=True,
     )
     return iri
 
 
-def _issued(store: Store, record: ox.NamedNode) -> ox.Literal | None:
-    rows = list(store.query(queries.load("record-issued"), bindings={"record": record}))
-    return rows[0]["issued"] if rows else None
+@dataclass
+class Version:
+    """One version of a product, and what it changed."""
+
+    version: int
+    issued: str
+    status: str
+    agent: str | None
+    added: list[ox.Triple]
+    removed: list[ox.Triple]
+
+
+def history(store: Store, ident: str) -> list[Version]:
+    """Every version of a product, oldest first, with the triples each added and removed."""
+    rows = list(
+        store.query(
+            queries.load("product-versions"), bindings={"record": ox.NamedNode(record_iri(ident))}
+        )
+    )
+    out: list[Version] = []
+    previous: set[str] = set()
+    previous_triples: dict[str, ox.Triple] = {}
+    for row in sorted(rows, key=lambda r: int(r["version"].value)):
+        n = int(row["version"].value)
+        triples = store.triples(history_graph(ident, n))
+        current = {_key(t): t for t in triples}
+        added = [current[k] for k in sorted(set(current) - previous)]
+        removed = [previous_triples[k] for k in sorted(previous - set(current))]
+        out.append(
+            Version(
+                n,
+                row["issued"].value,
+                row["status"].value.rsplit("/", 1)[-1],
+                row["agent"].value if row["agent"] is not None else None,
+                added,
+                removed,
+            )
+        )
+        previous, previous_triples = set(current), current
+    return out
+
+
+def version_triples(store: Store, ident: str, version: int) -> list[ox.Triple]:
+    """The description and content of one earlier version."""
+    return store.triples(history_graph(ident, version))
+
+
+def _key(t: ox.Triple) -> str:
+    # Blank nodes get fresh labels on every write: compare them by their position.
+    def term(x: object) -> str:
+        return "_:b" if isinstance(x, ox.BlankNode) else str(x)
+
+    return f"{term(t.subject)} {t.predicate} {term(t.object)}"
+
+
+def register_agents(store: Store, quads: Sequence[ox.Quad | ox.Triple]) -> None:
+    """Replace the agents graph (organisations and channels)."""
+    commit(store, {AGENTS: [_triple(q) for q in quads]}, check=False)

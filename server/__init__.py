@@ -30,9 +30,9 @@ def create_app(
     app.extensions["eti"] = catalogue or Catalogue(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
 
-    from . import health, ontology, sparql
+    from . import health, ontology, products, sparql
 
-    for blueprint in (health.bp, sparql.bp, ontology.bp):
+    for blueprint in (health.bp, sparql.bp, ontology.bp, products.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
 

@@ -1,0 +1,157 @@
+"""``/api/products``: stewards register, update and withdraw; anyone reads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from eti.catalogue import registry
+from eti.catalogue.writes import WriteError
+
+from .auth import identity, require
+from .errors import fail
+from .rdfbody import RDF_ANSWERS, rdf_response, read_body, write_error
+
+bp = Blueprint("products", __name__, url_prefix="/api/products")
+
+
+def _catalogue():  # type: ignore[no-untyped-def]
+    return current_app.extensions["eti"]
+
+
+def _summary(reg: registry.Registration) -> dict:
+    warnings = [r for report in reg.reports for r in report.to_json()["results"]]
+    return {
+        "id": reg.ident,
+        "iri": reg.iri,
+        "version": reg.version,
+        "location": url_for("products.read", ident=reg.ident),
+        "history": url_for("products.history", ident=reg.ident),
+        "warnings": warnings,
+    }
+
+
+@bp.post("")
+@require("steward", "admin")
+def create() -> Response:
+    """Register a new product (201 + Location)."""
+    quads = read_body()
+    try:
+        reg = registry.register(_catalogue().store, quads, who=identity(), create=True)
+    except WriteError as exc:
+        return write_error(exc)
+    response = jsonify(_summary(reg))
+    response.status_code = 201
+    response.headers["Location"] = url_for("products.read", ident=reg.ident)
+    return response
+
+
+@bp.put("/<ident>")
+@require("steward", "admin")
+def update(ident: str) -> Response:
+    """Replace a registered product with a new version."""
+    quads = read_body()
+    try:
+        reg = registry.register(
+            _catalogue().store, quads, who=identity(), ident=ident, create=False
+        )
+    except WriteError as exc:
+        return write_error(exc)
+    return jsonify(_summary(reg))
+
+
+@bp.delete("/<ident>")
+@require("steward", "admin")
+def withdraw(ident: str) -> Response:
+    """Withdraw a product: it leaves discovery, its history stays."""
+    try:
+        record = registry.withdraw(_catalogue().store, ident, who=identity())
+    except WriteError as exc:
+        return write_error(exc)
+    return jsonify(
+        {
+            "id": ident,
+            "status": "withdrawn",
+            "version": record.version,
+            "history": url_for("products.history", ident=ident),
+        }
+    )
+
+
+@bp.get("/<ident>")
+def read(ident: str) -> Response:
+    """A product: JSON summary or its description in RDF, by ``Accept``."""
+    cat = _catalogue()
+    record = registry.get_record(cat.store, ident)
+    if record is None:
+        fail(404, "Not Found", f"no product {ident}")
+    if record.withdrawn:
+        fail(
+            410,
+            "Gone",
+            {
+                "message": f"product {ident} was withdrawn",
+                "history": url_for("products.history", ident=ident),
+            },
+        )
+    media = request.accept_mimetypes.best_match(
+        ["application/json", *RDF_ANSWERS], default="application/json"
+    )
+    triples = cat.product_triples(ident, identity())
+    if media in RDF_ANSWERS:
+        return rdf_response(triples, media, headers={"Vary": "Accept"})
+    response = jsonify(
+        {
+            "id": ident,
+            "iri": record.iri,
+            "version": record.version,
+            "issued": record.issued,
+            "modified": record.modified,
+            "publisher": record.publisher,
+            "orgnr": record.orgnr,
+            "history": url_for("products.history", ident=ident),
+            "triples": len(triples),
+        }
+    )
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.get("/<ident>/history")
+def history(ident: str) -> Response:
+    """Every version with who, when, and the triples it added and removed."""
+    cat = _catalogue()
+    if registry.get_record(cat.store, ident) is None:
+        fail(404, "Not Found", f"no product {ident}")
+    versions = registry.history(cat.store, ident)
+    return jsonify(
+        {
+            "id": ident,
+            "versions": [
+                {
+                    "version": v.version,
+                    "issued": v.issued,
+                    "status": v.status,
+                    "agent": v.agent,
+                    "added": [str(t) for t in v.added],
+                    "removed": [str(t) for t in v.removed],
+                    "href": url_for("products.version", ident=ident, number=v.version),
+                }
+                for v in versions
+            ],
+        }
+    )
+
+
+@bp.get("/<ident>/versions/<int:number>")
+@require("steward", "admin")
+def version(ident: str, number: int) -> Response:
+    """An earlier version (description and content), for the owner's stewards."""
+    cat = _catalogue()
+    record = registry.get_record(cat.store, ident)
+    if record is None or not 1 <= number <= record.version:
+        fail(404, "Not Found", f"no version {number} of product {ident}")
+    who = identity()
+    if who.role == "steward" and record.orgnr != who.org:
+        fail(403, "Forbidden", f"product {ident} belongs to organisation {record.orgnr}")
+    media = request.accept_mimetypes.best_match(list(RDF_ANSWERS), default="text/turtle")
+    return rdf_response(registry.version_triples(cat.store, ident, number), media)
