@@ -18,14 +18,16 @@ import click
 import pyoxigraph as ox
 from tqdm import tqdm
 
-from . import __version__, demo, rdfio, vocab
-from .auth import ROLES, TokenTable
+from . import __version__, demo, harvest, rdfio, registry, vocab
+from .auth import ROLES, Identity, TokenTable
 from .config import Settings
 from .core import Catalogue
 from .graphs import rebuild_public
 from .store import ProgressReader, QuerySyntaxError, StoreError
+from .writes import RuleBroken, WriteError
 
 EXIT_OK, EXIT_RULE, EXIT_INPUT = 0, 1, 2
+LOCAL_ADMIN = Identity(role="admin", name="cli")
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> None:
@@ -349,6 +351,182 @@ def token_revoke(token_id: str, settings: Settings) -> None:
         if not TokenTable(cat.store).revoke(token_id):
             fail(f"no live token with id {token_id!r}")
     click.echo(f"revoked {token_id}")
+
+
+def _remote(method: str, url: str, token: str | None, **kwargs: Any) -> Any:
+    """A request to a running server; exits 2 when it does not answer."""
+    import requests
+
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        return requests.request(method, url, headers=headers, timeout=120, **kwargs)
+    except requests.RequestException as exc:
+        fail(f"{url} does not answer: {exc}")
+
+
+def _report_exit(status: int, body: Any) -> None:
+    """Print a server's refusal and exit 1 (rule broken) or 2."""
+    detail = body.get("detail") if isinstance(body, dict) else body
+    if isinstance(detail, dict) and "report" in detail:
+        click.echo(f"error: {detail.get('message')}", err=True)
+        for result in detail["report"]["results"]:
+            click.echo(
+                f"  {result['severity']}: {result['focus']} {result['path'] or ''}: "
+                f"{result['message']['en']}",
+                err=True,
+            )
+        sys.exit(EXIT_RULE)
+    fail(f"{status}: {detail}")
+
+
+@cli.command("register")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "ident", default=None, help="Product id (default: its dct:identifier).")
+@click.option("--update", is_flag=True, help="Replace a registered product (a new version).")
+@click.option("--server", default=None, help="Register through a running server at this URL.")
+@click.option("--token", envvar="ETI_TOKEN", default=None, help="Bearer token [env ETI_TOKEN].")
+@store_options
+@guarded
+def register_command(
+    file: Path,
+    ident: str | None,
+    update: bool,
+    server: str | None,
+    token: str | None,
+    settings: Settings,
+) -> None:
+    """Register (or --update) the data product described in FILE, validated first."""
+    rdf_format = rdfio.format_for(filename=file.name)
+    if server:
+        url = server.rstrip("/") + "/api/products" + (f"/{ident}" if update and ident else "")
+        if update and not ident:
+            fail("--update through a server needs --id")
+        response = _remote(
+            "PUT" if update else "POST",
+            url,
+            token,
+            data=file.read_bytes(),
+            headers={"Content-Type": rdf_format.media_type},
+        )
+        body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
+        if response.status_code >= 400:
+            _report_exit(response.status_code, body or response.text)
+        click.echo(f"registered {body['id']} version {body['version']} ({body['iri']})")
+        return
+    quads = rdfio.read_file(file, rdf_format)
+    with open_catalogue(settings) as cat:
+        try:
+            reg = registry.register(
+                cat.store, quads, who=LOCAL_ADMIN, ident=ident, create=not update
+            )
+        except RuleBroken as exc:
+            click.echo(exc.report.text(), err=True)
+            fail(exc.detail, EXIT_RULE)
+        except WriteError as exc:
+            fail(exc.detail)
+    for report in reg.reports:
+        if report.results:
+            click.echo(report.text(), err=True)
+    click.echo(f"registered {reg.ident} version {reg.version} ({reg.iri})")
+
+
+@cli.command("withdraw")
+@click.argument("ident")
+@click.option("--server", default=None, help="Withdraw through a running server at this URL.")
+@click.option("--token", envvar="ETI_TOKEN", default=None, help="Bearer token [env ETI_TOKEN].")
+@store_options
+@guarded
+def withdraw_command(ident: str, server: str | None, token: str | None, settings: Settings) -> None:
+    """Withdraw a product: it leaves discovery, its history stays."""
+    if server:
+        response = _remote("DELETE", server.rstrip("/") + f"/api/products/{ident}", token)
+        if response.status_code >= 400:
+            _report_exit(response.status_code, response.json())
+        click.echo(f"withdrew {ident}")
+        return
+    with open_catalogue(settings) as cat:
+        try:
+            registry.withdraw(cat.store, ident, who=LOCAL_ADMIN)
+        except WriteError as exc:
+            fail(exc.detail)
+    click.echo(f"withdrew {ident}")
+
+
+@cli.group("harvest")
+def harvest_group() -> None:
+    """Harvest producers' own DCAT-AP-NO catalogues."""
+
+
+@harvest_group.command("add")
+@click.argument("url")
+@click.option("--org", required=True, help="Organisation number the source speaks for.")
+@store_options
+@guarded
+def harvest_add(url: str, org: str, settings: Settings) -> None:
+    """Add a catalogue URL to harvest for an organisation."""
+    with open_catalogue(settings) as cat:
+        try:
+            source = harvest.add_source(cat.store, url, org)
+        except ValueError as exc:
+            fail(str(exc))
+    click.echo(f"added source {source.id}: {url} ({org})")
+
+
+@harvest_group.command("run")
+@click.argument("url", required=False)
+@click.option("--all", "run_all", is_flag=True, help="Harvest every source.")
+@store_options
+@guarded
+def harvest_run(url: str | None, run_all: bool, settings: Settings) -> None:
+    """Harvest one source (URL) or --all; print each run's report."""
+    with open_catalogue(settings) as cat:
+        chosen = [s for s in harvest.sources(cat.store) if run_all or s.url == url]
+        if not chosen:
+            fail("no such source: add it with 'eti harvest add', or use --all")
+        failed = False
+        for source in chosen:
+            with tqdm(
+                desc=source.url, unit="dataset", leave=False, disable=None, file=sys.stderr
+            ) as bar:
+
+                def step(done: int, total: int, bar: tqdm = bar) -> None:
+                    bar.total = total
+                    bar.update(done - bar.n)
+
+                report = harvest.run(
+                    cat.store, source, allow_private=settings.allow_private_urls, progress=step
+                )
+            _print_harvest(report)
+            failed |= not report.ok
+    if failed:
+        sys.exit(EXIT_INPUT)
+
+
+def _print_harvest(report: harvest.HarvestReport) -> None:
+    if not report.ok:
+        click.echo(f"{report.url}: failed: {report.error}")
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts().items())
+    click.echo(f"{report.url}: {report.datasets} datasets: {counts}")
+    for refusal in report.refused:
+        click.echo(f"  refused {refusal['dataset']}: {refusal['reason']}")
+
+
+@harvest_group.command("list")
+@store_options
+@guarded
+def harvest_list(settings: Settings) -> None:
+    """List sources and their latest reports."""
+    with open_catalogue(settings) as cat:
+        for source in harvest.sources(cat.store):
+            click.echo(f"{source.id}  {source.org}  {source.url}")
+        for report in harvest.reports(cat.store, limit=20):
+            click.echo(
+                f"{report['started']}  {report['url']}  "
+                f"{'ok' if report['ok'] else 'failed: ' + str(report['error'])}"
+            )
 
 
 def _plugins() -> None:

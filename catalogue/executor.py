@@ -33,6 +33,7 @@ import pyoxigraph as ox
 from .results import GRAPH_MEDIA, SOLUTION_MEDIA, write_boolean, write_graph, write_solutions
 
 CHUNK = 64 * 1024
+REOPEN_ATTEMPTS = 5
 
 
 class QueryTimeout(RuntimeError):
@@ -146,7 +147,11 @@ def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
 
 
 def _worker_main(conn: Connection, path: str) -> None:
-    """A query worker: answers jobs on ``conn`` from a read-only handle of ``path``."""
+    """A query worker: answers jobs on ``conn`` from a read-only handle of ``path``.
+
+    A read-only handle can meet a file that the writer's compaction has just removed;
+    then the handle is reopened and the job tried again, as long as nothing was sent.
+    """
     store: ox.Store | None = None
     opened = -1
     while True:
@@ -155,23 +160,31 @@ def _worker_main(conn: Connection, path: str) -> None:
         except EOFError:
             return
         generation, job = message
-        try:
-            if store is None or generation != opened:
-                store = None
-                store = ox.Store.read_only(path)
-                opened = generation
-            execute(
-                store,
-                job,
-                lambda *head: conn.send(("head", head)),
-                lambda chunk: conn.send(("data", chunk)),
-            )
-            conn.send(("end", None))
-        except SyntaxError as exc:
-            conn.send(("error", ("syntax", str(exc))))
-        except Exception as exc:
-            store, opened = None, -1
-            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}")))
+        sent = False
+
+        def head(*values: Any) -> None:
+            nonlocal sent
+            sent = True
+            conn.send(("head", values))
+
+        for attempt in range(REOPEN_ATTEMPTS):
+            try:
+                if store is None or generation != opened:
+                    store = None
+                    store = ox.Store.read_only(path)
+                    opened = generation
+                execute(store, job, head, lambda chunk: conn.send(("data", chunk)))
+                conn.send(("end", None))
+                break
+            except SyntaxError as exc:
+                conn.send(("error", ("syntax", str(exc))))
+                break
+            except Exception as exc:
+                store, opened = None, -1
+                if sent or attempt == REOPEN_ATTEMPTS - 1:
+                    conn.send(("error", ("store", f"{type(exc).__name__}: {exc}")))
+                    break
+                time.sleep(0.01 * (attempt + 1))
 
 
 # --- the pool ----------------------------------------------------------------------------

@@ -358,6 +358,7 @@ def register(
     create: bool = True,
     now: datetime | None = None,
     as_of: date | None = None,
+    profiles: Sequence[str] | None = None,
 ) -> Registration:
     """Register (``create``) or update a product; validated, scoped, atomic.
 
@@ -413,7 +414,7 @@ def register(
     also = _record_ops(
         ident, iri, version, "COMPLETED", who, now, record.issued if record else None, publisher
     )
-    outcome = commit(store, changes, as_of=as_of, also=also, history=True)
+    outcome = commit(store, changes, as_of=as_of, also=also, history=True, profiles=profiles)
     return Registration(
         ident, iri.value, version, record is None or record.withdrawn, outcome.reports
     )

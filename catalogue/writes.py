@@ -32,7 +32,7 @@ from .store import Store
 
 DEFAULT = ""  # the store's default graph, in change maps
 MAINTAINED = (PUBLIC, RECORDS, SYSTEM)
-MAINTAINED_PREFIXES = ("urn:eti:graph:history:",)
+MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
 
 
@@ -151,7 +151,11 @@ def context_for_agreement(
 
 
 def validate_changes(
-    store: Store, changes: Mapping[str, Sequence | None], *, as_of: dt.date | None = None
+    store: Store,
+    changes: Mapping[str, Sequence | None],
+    *,
+    as_of: dt.date | None = None,
+    profiles: Sequence[str] | None = None,
 ) -> list:
     """Validate every unit of rules a change touches; returns their reports."""
     from .validation import validate  # pySHACL loads only when a write needs it
@@ -177,7 +181,7 @@ def validate_changes(
             continue  # a withdrawal: nothing left to check
         data = _graph([*description, *content])
         context = _graph(context_for_product(store, description, content, changes))
-        reports.append(validate(data, as_of=as_of, context=context))
+        reports.append(validate(data, profiles, as_of=as_of, context=context))
     for ident in sorted(agreements):
         triples = _current(store, agreement_graph(ident), changes)
         if triples:
@@ -198,6 +202,7 @@ def commit(
     also: Sequence[str] = (),
     check: bool = True,
     history: bool = False,
+    profiles: Sequence[str] | None = None,
 ) -> Outcome:
     """Validate ``changes`` and apply them in one transaction, or raise RuleBroken.
 
@@ -207,7 +212,7 @@ def commit(
             continue
         if is_maintained(graph):
             raise Forbidden(f"the graph <{graph}> is maintained by the catalogue itself")
-    reports = validate_changes(store, changes, as_of=as_of) if check else []
+    reports = validate_changes(store, changes, as_of=as_of, profiles=profiles) if check else []
     broken = [r for r in reports if not r.conforms]
     if broken:
         raise RuleBroken("the write breaks a shared rule; nothing was written", broken[0])

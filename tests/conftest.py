@@ -16,6 +16,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from eti.catalogue.auth import TokenTable
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 from eti.catalogue.store import OxigraphStore, RemoteStore, Store
@@ -128,37 +129,60 @@ def runner() -> CliRunner:
 
 
 class LiveServer:
-    """A real ``eti serve`` process on loopback."""
+    """A real ``eti serve`` process on loopback, with tokens made before it started."""
 
-    def __init__(self, url: str, proc: subprocess.Popen, store: Path) -> None:
+    def __init__(
+        self, url: str, proc: subprocess.Popen, store: Path, tokens: dict[str, str]
+    ) -> None:
         self.url = url
         self.proc = proc
         self.store = store
+        self.tokens = tokens
+
+    def headers(self, who: str, **extra: str) -> dict[str, str]:
+        """Authorization (and more) headers for one of the tokens."""
+        return {"Authorization": f"Bearer {self.tokens[who]}", **extra}
+
+
+def prepare_store(store_dir: Path, *, demo: bool = True) -> dict[str, str]:
+    """A store with (optionally) the demo and tokens for an admin, NAV's and Helsedirektoratet's
+    stewards and the nav.no channel; closed again before a server opens it."""
+    cat = Catalogue(Settings.load(env={}, store=str(store_dir), query_workers=0))
+    cat.prepare(demo_if_empty=demo)
+    table = TokenTable(cat.store)
+    tokens = {
+        "admin": table.create("admin")[1],
+        "nav": table.create("steward", org="889640782")[1],
+        "hdir": table.create("steward", org="983544622")[1],
+        "channel": table.create("channel", channel="https://eti.example/channels/nav-no")[1],
+    }
+    cat.close()
+    return tokens
+
+
+def start_server(
+    store_dir: Path, env: dict[str, str] | None = None
+) -> tuple[str, subprocess.Popen]:
+    """``eti serve`` on a free port; returns (base URL, process)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "eti"), "serve", "--store", str(store_dir), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ETI_LOG_LEVEL": "WARNING", **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/healthz", proc, timeout=60)
+    return url, proc
 
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """``eti serve --demo-if-empty`` as a subprocess, stopped after the test."""
-    port = free_port()
+    """``eti serve`` over the demo catalogue as a subprocess, stopped after the test."""
     store_dir = tmp_path / "live-store"
-    env = {**os.environ, "ETI_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen(
-        [
-            str(BIN / "eti"),
-            "serve",
-            "--store",
-            str(store_dir),
-            "--port",
-            str(port),
-            "--demo-if-empty",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/healthz", proc, timeout=60)
-    yield LiveServer(url, proc, store_dir)
+    tokens = prepare_store(store_dir)
+    url, proc = start_server(store_dir)
+    yield LiveServer(url, proc, store_dir, tokens)
     stop(proc)
 
 

@@ -185,3 +185,78 @@ def test_vocab_import_of_all_of_los(runner: CliRunner, tmp_path: Path) -> None:
         "SELECT (COUNT(?c) AS ?n) WHERE { ?c a skos:Concept }",
     )
     assert int(count.output.split()[-1]) > 500
+
+
+def _template(name: str) -> bytes:
+    from importlib.resources import files
+
+    text = (files("eti.catalogue.demo") / "products" / "nav-pleiepenger.trig").read_text()
+    return text.replace("nav-pleiepenger", name).encode()
+
+
+def test_register_update_withdraw_locally(runner: CliRunner, tmp_path: Path) -> None:
+    store = str(tmp_path / "a")
+    invoke(runner, "demo", "--store", store)
+    f = tmp_path / "p.trig"
+    f.write_bytes(_template("nav-cli"))
+    first = invoke(runner, "register", str(f), "--store", store)
+    assert first.exit_code == 0, first.output
+    assert "registered nav-cli version 1" in first.output
+    again = invoke(runner, "register", str(f), "--store", store)
+    assert again.exit_code == 2 and "already registered" in again.output
+    update = invoke(runner, "register", str(f), "--update", "--store", store)
+    assert update.exit_code == 0 and "version 2" in update.output
+    gone = invoke(runner, "withdraw", "nav-cli", "--store", store)
+    assert gone.exit_code == 0
+
+
+def test_register_a_product_that_breaks_a_rule_exits_1_with_the_report(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "a")
+    invoke(runner, "demo", "--store", store)
+    before = invoke(runner, "dump", "--store", store).stdout_bytes
+    f = tmp_path / "p.trig"
+    f.write_bytes(_template("nav-cli").replace(b'"Pleiepengar for sjukt barn"@nn,', b"", 1))
+    result = invoke(runner, "register", str(f), "--store", store)
+    assert result.exit_code == 1
+    assert "ERROR" in result.output or "Violation" in result.output
+    assert invoke(runner, "dump", "--store", store).stdout_bytes == before
+
+
+def test_register_through_a_running_server(live_server, tmp_path: Path) -> None:
+    f = tmp_path / "p.trig"
+    f.write_bytes(_template("nav-remote"))
+    base = [str(BIN / "eti"), "register", str(f), "--server", live_server.url]
+    ok = subprocess.run(
+        [*base, "--token", live_server.tokens["nav"]], capture_output=True, text=True, timeout=120
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "registered nav-remote version 1" in ok.stdout
+    other = subprocess.run(
+        [*base, "--token", live_server.tokens["hdir"], "--update", "--id", "nav-remote"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert other.returncode == 2 and "403" in other.stderr
+    broken = tmp_path / "b.trig"
+    broken.write_bytes(
+        _template("nav-remote2").replace(b'"Pleiepengar for sjukt barn"@nn,', b"", 1)
+    )
+    rule = subprocess.run(
+        [
+            str(BIN / "eti"),
+            "register",
+            str(broken),
+            "--server",
+            live_server.url,
+            "--token",
+            live_server.tokens["nav"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rule.returncode == 1
+    assert "Violation" in rule.stderr
