@@ -8,6 +8,7 @@ group, so this package never imports the server.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -263,6 +264,88 @@ def query_command(
             rdf_format = ox.RdfFormat.TURTLE if fmt != "nt" else ox.RdfFormat.N_TRIPLES
             out.write(rdfio.serialize_triples(result, rdf_format))
         out.flush()
+
+
+@cli.command("validate")
+@click.argument("source")
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    help="dcat-ap-no, dprod, agreements or eti (repeat; default: all four).",
+)
+@click.option("--as-of", default=None, help="Judge date-dependent rules on this date (YYYY-MM-DD).")
+@click.option(
+    "--format",
+    "out",
+    type=click.Choice(["text", "turtle", "json", "junit"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--input-format",
+    default=None,
+    help="Syntax of the input when its name does not tell (turtle, trig, nt, nquads, "
+    "xml, jsonld); needed for standard input.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["nb", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the text report.",
+)
+@click.option(
+    "--allow-private-urls",
+    is_flag=True,
+    envvar="ETI_ALLOW_PRIVATE_URLS",
+    help="Let a URL input point at a loopback or private address.",
+)
+def validate_command(
+    source: str,
+    profiles: tuple[str, ...],
+    as_of: str | None,
+    out: str,
+    input_format: str | None,
+    lang: str,
+    allow_private_urls: bool,
+) -> None:
+    """Validate SOURCE (a file, a URL, or - for standard input) against the shared rules.
+
+    Exit code 0: no Violation (warnings and notes are printed); 1: at least one
+    Violation; 2: unreadable input or a usage error. A file with named graphs is
+    validated as the union of its graphs.
+    """
+    from .checking import InputError, graph_of, graph_of_url, parse_as_of, parse_profiles
+    from .validation import validate
+
+    try:
+        chosen = parse_profiles(profiles)
+        day = parse_as_of(as_of)
+        if source == "-":
+            if not input_format:
+                fail("standard input needs --input-format (turtle, trig, nt, nquads, xml, jsonld)")
+            graph = graph_of(sys.stdin.buffer.read(), fmt=input_format, source="<stdin>")
+        elif source.startswith(("http://", "https://")):
+            graph = graph_of_url(source, allow_private=allow_private_urls, fmt=input_format)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                fail(f"{source}: no such file")
+            graph = graph_of(path.read_bytes(), filename=path.name, fmt=input_format, source=source)
+    except InputError as exc:
+        fail(str(exc))
+    report = validate(graph, chosen, as_of=day)
+    if out == "text":
+        click.echo(report.text(lang), nl=False)
+    elif out == "turtle":
+        click.echo(report.turtle(), nl=False)
+    elif out == "json":
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.to_junit(), nl=False)
+    sys.exit(report.exit_code)
 
 
 @cli.group("vocab")

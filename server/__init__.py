@@ -30,9 +30,9 @@ def create_app(
     app.extensions["eti"] = catalogue or Catalogue(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
 
-    from . import harvests, health, ontology, products, sparql
+    from . import harvests, health, ontology, products, sparql, validate
 
-    for blueprint in (health.bp, sparql.bp, ontology.bp, products.bp, harvests.bp):
+    for blueprint in (health.bp, sparql.bp, ontology.bp, products.bp, harvests.bp, validate.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
 

@@ -1,0 +1,232 @@
+"""``eti validate`` and ``POST /api/validate``: the same verdicts, and clear refusals."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SHARED
+
+from eti.catalogue.cli import cli
+from eti.catalogue.fetch import FetchError, fetch
+
+GOOD = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<https://e.example/c> a dcat:Catalog ; dct:title "K"@nb ; dct:description "D"@nb ;
+  dct:identifier "c" ; dct:publisher <https://data.brreg.no/enhetsregisteret/api/enheter/889640782> ;
+  dcat:dataset <https://e.example/d> .
+<https://e.example/d> a dcat:Dataset ; dct:title "T"@nb ; dct:description "D"@nb ;
+  dct:identifier "d" ; dct:publisher <https://data.brreg.no/enhetsregisteret/api/enheter/889640782> ;
+  dcat:theme <http://publications.europa.eu/resource/authority/data-theme/SOCI> .
+"""
+BAD = GOOD.replace(b'dct:description "D"@nb ;\n  dct:identifier "d"', b'dct:identifier "d"')
+
+
+def shared_files() -> list[Path]:
+    if not SHARED.exists():
+        return []
+    return sorted(p for d in ("dcat-ap-no", "validator-service") for p in (SHARED / d).iterdir())
+
+
+def cli_verdict(path: Path) -> int:
+    result = CliRunner().invoke(
+        cli, ["validate", str(path), "--profile", "dcat-ap-no", "--as-of", "2026-11-22"]
+    )
+    return result.exit_code
+
+
+def http_verdict(client, path: Path) -> int:  # type: ignore[no-untyped-def]
+    with path.open("rb") as handle:
+        response = client.post(
+            "/api/validate?profile=dcat-ap-no&as_of=2026-11-22",
+            data={"file": (handle, path.name)},
+            content_type="multipart/form-data",
+        )
+    if response.status_code >= 400:
+        return 2
+    return 0 if response.json["conforms"] else 1
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/conformance is absent")
+@pytest.mark.parametrize("path", shared_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_cli_and_http_give_the_same_verdict(client, path: Path) -> None:
+    assert cli_verdict(path) == http_verdict(client, path)
+
+
+def test_body_by_content_type_and_report_formats(client) -> None:
+    ok = client.post("/api/validate?profile=dcat-ap-no", data=GOOD, content_type="text/turtle")
+    assert ok.status_code == 200 and ok.json["conforms"] is True
+    bad = client.post("/api/validate?profile=dcat-ap-no", data=BAD, content_type="text/turtle")
+    assert bad.json["conforms"] is False
+    assert any(
+        r["path"] == "dct:description" or "description" in (r["path"] or "")
+        for r in bad.json["results"]
+    )
+    turtle = client.post(
+        "/api/validate?profile=dcat-ap-no",
+        data=BAD,
+        content_type="text/turtle",
+        headers={"Accept": "text/turtle"},
+    )
+    assert turtle.mimetype == "text/turtle" and b"sh:ValidationReport" in turtle.data
+    html = client.post(
+        "/api/validate?profile=dcat-ap-no",
+        data=BAD,
+        content_type="text/turtle",
+        headers={"Accept": "text/html"},
+    )
+    assert html.mimetype == "text/html" and b"dct:description" in html.data
+
+
+def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.ttl", tmp_path / "bad.ttl"
+    good.write_bytes(GOOD)
+    bad.write_bytes(BAD)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["validate", str(good), "--profile", "dcat-ap-no"]).exit_code == 0
+    result = runner.invoke(
+        cli, ["validate", str(bad), "--profile", "dcat-ap-no", "--format", "junit"]
+    )
+    assert result.exit_code == 1 and "<testsuite" in result.output and "<failure" in result.output
+    json_out = runner.invoke(
+        cli, ["validate", str(bad), "--profile", "dcat-ap-no", "--format", "json"]
+    )
+    assert '"conforms": false' in json_out.output
+    stdin = runner.invoke(
+        cli, ["validate", "-", "--input-format", "turtle", "--profile", "dcat-ap-no"], input=GOOD
+    )
+    assert stdin.exit_code == 0
+    no_format = runner.invoke(cli, ["validate", "-"], input=GOOD)
+    assert no_format.exit_code == 2 and "--input-format" in no_format.output
+
+
+BAD_INPUTS = [
+    ("not RDF", b"%PDF-1.7 binary", "application/pdf", 415),
+    ("no content type", GOOD, None, 415),
+    ("wrong declared format", b'{"@id": "x"', "text/turtle", 400),
+    ("empty body", b"", "text/turtle", 400),
+    (
+        "JSON-LD remote context",
+        b'{"@context": "http://127.0.0.1:9/ctx.jsonld", "@id": "http://e/a", "name": "x"}',
+        "application/ld+json",
+        400,
+    ),
+    (
+        "RDF/XML external entity",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM '
+        b'"file:///etc/passwd">]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns:e="http://e/"><rdf:Description rdf:about="http://e/a"><e:p>&x;</e:p>'
+        b"</rdf:Description></rdf:RDF>",
+        "application/rdf+xml",
+        400,
+    ),
+    ("invalid UTF-8", b'<http://e/a> <http://e/p> "\xff\xfe" .', "application/n-triples", 400),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "media", "status"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
+def test_bad_inputs_get_a_clear_4xx(client, case, body, media, status) -> None:
+    headers = {"Content-Type": media} if media else {}
+    response = client.post("/api/validate", data=body, headers=headers)
+    assert response.status_code == status, response.json
+    assert response.json["error"] and response.json["detail"]
+    if case == "RDF/XML external entity":
+        assert "root:" not in response.data.decode()
+
+
+def test_bad_parameters(client) -> None:
+    assert (
+        client.post("/api/validate?profile=nope", data=GOOD, content_type="text/turtle").status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/api/validate?as_of=tomorrow", data=GOOD, content_type="text/turtle"
+        ).status_code
+        == 400
+    )
+
+
+def test_oversize_body_is_413(app, client) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    response = client.post("/api/validate", data=GOOD, content_type="text/turtle")
+    assert response.status_code == 413
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[Path, int, list[str]]]:
+    """A loopback HTTP server serving a folder; redirects /go/<port> to that loopback port
+    and /metadata to the link-local metadata address. Records every path it was asked."""
+    seen: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            if self.path.startswith("/go/"):
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{self.path[4:]}/x.ttl")
+                self.end_headers()
+                return
+            if self.path == "/metadata":
+                self.send_response(302)
+                self.send_header("Location", "http://169.254.169.254/latest/meta-data")
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(tmp_path))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield tmp_path, server.server_address[1], seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_input(app, client, web) -> None:
+    folder, port, _ = web
+    (folder / "c.ttl").write_bytes(GOOD)
+    refused = client.post("/api/validate", data={"url": f"http://127.0.0.1:{port}/c.ttl"})
+    assert refused.status_code == 400 and "private" in refused.json["detail"]
+    app.config["SETTINGS"].allow_private_urls = True
+    ok = client.post(
+        "/api/validate", data={"url": f"http://127.0.0.1:{port}/c.ttl", "profile": "dcat-ap-no"}
+    )
+    assert ok.status_code == 200 and ok.json["conforms"] is True
+    missing = client.post("/api/validate", data={"url": f"http://127.0.0.1:{port}/none.ttl"})
+    assert missing.status_code == 400 and "404" in missing.json["detail"]
+    silent = client.post("/api/validate", data={"url": "http://127.0.0.1:9/c.ttl"})
+    assert silent.status_code == 400 and "does not answer" in silent.json["detail"]
+    scheme = client.post("/api/validate", data={"url": "file:///etc/passwd"})
+    assert scheme.status_code == 400
+
+
+def test_redirects_to_private_addresses_are_refused_before_connecting(web) -> None:
+    import socket
+
+    _, port, seen = web
+    exempt = frozenset({f"127.0.0.1:{port}"})
+    with pytest.raises(FetchError, match=r"169\.254\.169\.254"):
+        fetch(f"http://127.0.0.1:{port}/metadata", allow_hosts=exempt)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.3)
+    target = listener.getsockname()[1]
+    try:
+        with pytest.raises(FetchError, match="private, loopback"):
+            fetch(f"http://127.0.0.1:{port}/go/{target}", allow_hosts=exempt)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # the redirect target was never contacted
+    finally:
+        listener.close()
+    assert seen == ["/metadata", f"/go/{target}"]
