@@ -53,3 +53,10 @@ def test_every_command_is_documented() -> None:
         for sub in subs or [None]:
             spelled = f"eti {name}" + (f" {sub}" if sub else "")
             assert f"`{spelled}" in text, f"{spelled} is not in the README"
+
+
+def test_rules_document_is_generated_from_the_shapes() -> None:
+    from eti.catalogue.rulesdoc import markdown
+
+    current = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text("utf-8")
+    assert current == markdown(), "run: python -m eti.catalogue.rulesdoc > docs/rules.md"
