@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 
-from . import demo, queries, sparqltext, vocab
+from . import agreements, demo, queries, registry, sparqltext, vocab
 from .auth import Identity
 from .config import Settings
 from .executor import Answer, InlineRunner, Job, QueryPool
 from .graphs import READ_VIEW
-from .namespaces import PREFIXES, SYSTEM, VOCABULARIES, content_graph, product_graph
+from .namespaces import (
+    PREFIXES,
+    SYSTEM,
+    VOCABULARIES,
+    agreement_graph,
+    content_graph,
+    product_graph,
+)
 from .store import OxigraphStore, Store, open_store
+
+
+@dataclass
+class Access:
+    """A caller's reading view: graphs, and the agreements that opened content in it."""
+
+    graphs: list[str]
+    agreements: list = field(default_factory=list)
 
 
 class QueryRefused(ValueError):
@@ -74,12 +90,42 @@ class Catalogue:
         rows = self.store.query(queries.load("open-products"), default_graph=list(READ_VIEW))
         return [content_graph(row["id"].value) for row in rows]
 
-    def view_for(self, who: Identity) -> list[str]:
-        """The graphs ``who`` may read: an admin everything but the system graph, others
-        the public view plus the content their agreements open (see agreements)."""
+    def access(
+        self, who: Identity, *, purpose: str | None = None, today: date | None = None
+    ) -> Access:
+        """What ``who`` may read now, for ``purpose`` (None: any purpose its agreements
+        permit): the graphs of its view and the agreements that open content in it.
+
+        Everyone reads the public view (metadata, records, vocabularies) and the content
+        of products with an open offer; a steward also its organisation's content and
+        agreements; a channel the content its agreements in force open, and its own
+        agreements; an admin every graph but the system graph.
+        """
         if who.role == "admin":
-            return [g for g in self.store.named_graphs() if g != SYSTEM]
-        return self.public_view()
+            return Access([g for g in self.store.named_graphs() if g != SYSTEM], [])
+        graphs = self.public_view()
+        granted: list[agreements.Agreement] = []
+        if who.role == "steward" and who.org:
+            rows = self.store.query(
+                queries.load("own-products"), bindings={"orgnr": ox.Literal(who.org)}
+            )
+            graphs += [content_graph(row["id"].value) for row in rows]
+            graphs += [agreement_graph(a.ident) for a in agreements.for_caller(self.store, who)]
+        elif who.role == "channel" and who.channel:
+            mine = agreements.for_caller(self.store, who)
+            graphs += [agreement_graph(a.ident) for a in mine]
+            today = today or datetime.now(UTC).date()
+            for agreement in mine:
+                if agreement.in_force(today, purpose):
+                    ident = registry.id_of_iri(self.store, ox.NamedNode(agreement.target))
+                    if ident:
+                        graphs.append(content_graph(ident))
+                        granted.append(agreement)
+        return Access(list(dict.fromkeys(graphs)), granted)
+
+    def view_for(self, who: Identity, *, purpose: str | None = None) -> list[str]:
+        """The graphs ``who`` may read now (see ``access``)."""
+        return self.access(who, purpose=purpose).graphs
 
     def product_triples(self, ident: str, who: Identity) -> list[ox.Triple]:
         """A product's description, and its content when ``who`` may read it."""

@@ -10,7 +10,9 @@ write with the report; nothing is written half.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -34,6 +36,16 @@ DEFAULT = ""  # the store's default graph, in change maps
 MAINTAINED = (PUBLIC, RECORDS, SYSTEM)
 MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
+WRITE_LOCK = threading.RLock()  # one write at a time: a read-modify-write never interleaves
+
+
+def _serialised(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with WRITE_LOCK:
+            return function(*args, **kwargs)
+
+    return locked
 
 
 class WriteError(Exception):
@@ -144,9 +156,11 @@ def context_for_agreement(
             context += list(
                 store.query(queries.load("product-description"), bindings={"product": target})
             )
-            context += list(
-                store.query(queries.load("agreements-on-target"), bindings={"target": target})
-            )
+            for row in store.query(
+                queries.load("agreements-on-target"), bindings={"target": target}
+            ):
+                if row["g"].value not in changes:  # the agreement's new self is the data
+                    context.append(ox.Triple(row["s"], row["p"], row["o"]))
     return context
 
 
@@ -194,6 +208,7 @@ def validate_changes(
     return reports
 
 
+@_serialised
 def commit(
     store: Store,
     changes: Mapping[str, Sequence | None],
@@ -265,6 +280,7 @@ def _with_using(text: str, using: Sequence[str], using_named: Sequence[str]) -> 
     return "".join(out)
 
 
+@_serialised
 def update(
     store: Store,
     text: str,

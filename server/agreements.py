@@ -1,0 +1,133 @@
+"""``/api/agreements``: channels request offers, owners accept or refuse, either party
+terminates; ``/api/needs``: a channel's information needs and what meets them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from eti.catalogue import agreements, needs
+from eti.catalogue.writes import WriteError
+
+from .auth import identity, require
+from .errors import fail
+from .rdfbody import RDF_ANSWERS, rdf_response, write_error
+
+bp = Blueprint("agreements", __name__)
+
+
+def _store():  # type: ignore[no-untyped-def]
+    return current_app.extensions["eti"].store
+
+
+def _today():  # type: ignore[no-untyped-def]
+    return datetime.now(UTC).date()
+
+
+def _json_body() -> dict:
+    if request.mimetype != "application/json":
+        fail(415, "Unsupported Media Type", "send the request as application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        fail(400, "Bad Request", "the body is not a JSON object")
+    return body
+
+
+def _summary(agreement: agreements.Agreement) -> dict:
+    doc = agreement.to_json(_today())
+    doc["href"] = url_for("agreements.read", ident=agreement.ident)
+    return doc
+
+
+@bp.post("/api/agreements")
+@require("channel")
+def request_offer() -> Response:
+    """Request an offer: {offer, purpose, start, end}; an open offer is accepted at once."""
+    body = _json_body()
+    base = current_app.config["SETTINGS"].base_iri
+    try:
+        agreement = agreements.request(
+            _store(),
+            identity(),
+            offer=body.get("offer"),
+            purpose=body.get("purpose"),
+            start=body.get("start"),
+            end=body.get("end"),
+            base=base,
+        )
+    except WriteError as exc:
+        return write_error(exc)
+    response = jsonify(_summary(agreement))
+    response.status_code = 201
+    response.headers["Location"] = url_for("agreements.read", ident=agreement.ident)
+    return response
+
+
+@bp.get("/api/agreements")
+@require("channel", "steward", "admin")
+def listing() -> Response:
+    """The caller's agreements: requests, active, expired, refused and terminated."""
+    return jsonify(
+        {"agreements": [_summary(a) for a in agreements.for_caller(_store(), identity())]}
+    )
+
+
+def _party_agreement(ident: str) -> agreements.Agreement:
+    found = agreements.get(_store(), ident)
+    who = identity()
+    if found is None or not (
+        who.role == "admin"
+        or found.assignee == who.channel
+        or (who.role == "steward" and who.org == found.orgnr)
+    ):
+        fail(404, "Not Found", f"no agreement {ident} that you are party to")
+    return found  # type: ignore[return-value]
+
+
+@bp.get("/api/agreements/<ident>")
+@require("channel", "steward", "admin")
+def read(ident: str) -> Response:
+    """An agreement (JSON, or RDF by ``Accept``) for its parties."""
+    found = _party_agreement(ident)
+    media = request.accept_mimetypes.best_match(
+        ["application/json", *RDF_ANSWERS], default="application/json"
+    )
+    if media in RDF_ANSWERS:
+        return rdf_response(_store().triples(f"urn:eti:graph:agreement:{ident}"), media)
+    return jsonify(_summary(found))
+
+
+@bp.post("/api/agreements/<ident>/<any(accept, refuse, terminate):action>")
+@require("channel", "steward", "admin")
+def act(ident: str, action: str) -> Response:
+    """Accept or refuse (the owner's steward), terminate (either party)."""
+    _party_agreement(ident)
+    try:
+        agreement = agreements.transition(_store(), identity(), ident, action)
+    except WriteError as exc:
+        return write_error(exc)
+    return jsonify(_summary(agreement))
+
+
+@bp.get("/api/needs")
+@require("channel")
+def my_needs() -> Response:
+    """The channel's information needs, the products that meet them, and whether it has
+    an agreement for each."""
+    who = identity()
+    return jsonify({"channel": who.channel, "needs": needs.matches(_store(), who, today=_today())})
+
+
+@bp.post("/api/needs")
+@require("channel")
+def add_need() -> Response:
+    """Record an information need: {description, themes: [IRI], life_event, spatial}."""
+    body = _json_body()
+    try:
+        iri = needs.add(_store(), identity(), body)
+    except WriteError as exc:
+        return write_error(exc)
+    response = jsonify({"need": iri})
+    response.status_code = 201
+    return response

@@ -1,0 +1,264 @@
+"""The agreement lifecycle over HTTP, and what agreements open to a channel's queries."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+
+from eti.catalogue.auth import Identity, TokenTable
+
+FLEKKEFJORD, NAV = "964967369", "889640782"
+APP = "https://eti.example/channels/familieapp"
+HELSENORGE = "https://eti.example/channels/helsenorge"
+SERVICE = "https://w3id.org/dpv#ServiceProvision"
+RESEARCH = "https://w3id.org/dpv#ResearchAndDevelopment"
+PPT_OFFER = "https://eti.example/offers/flekkefjord-ppt"
+
+
+@pytest.fixture
+def tokens(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    table = TokenTable(catalogue.store)
+    return {
+        "app": table.create("channel", channel=APP)[1],
+        "helsenorge": table.create("channel", channel=HELSENORGE)[1],
+        "flekkefjord": table.create("steward", org=FLEKKEFJORD)[1],
+        "nav": table.create("steward", org=NAV)[1],
+    }
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def dump(catalogue) -> bytes:  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    catalogue.store.dump(out)
+    return out.getvalue()
+
+
+def sees(client, token: str | None, product: str, query: str | None = None, **params: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the caller's SPARQL view holds a public service of ``product``'s content."""
+    prefix = f"https://eti.example/products/{product}/services/"
+    query = query or (
+        "ASK { ?s a <http://purl.org/vocab/cpsv#PublicService> "
+        f'FILTER(STRSTARTS(STR(?s), "{prefix}")) }}'
+    )
+    headers = bearer(token) if token else {}
+    response = client.get("/sparql", query_string={"query": query, **params}, headers=headers)
+    assert response.status_code == 200, response.data
+    return response.json["boolean"]
+
+
+def request_offer(
+    client, token, offer=PPT_OFFER, purpose=SERVICE, start="2026-11-01", end="2027-10-31"
+):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/agreements",
+        json={"offer": offer, "purpose": purpose, "start": start, "end": end},
+        headers=bearer(token),
+    )
+
+
+def test_request_accept_terminate(client, tokens) -> None:
+    assert not sees(client, tokens["app"], "flekkefjord-ppt")
+    asked = request_offer(client, tokens["app"])
+    assert asked.status_code == 201, asked.json
+    assert asked.json["status"] == "requested"
+    ident = asked.json["id"]
+    assert asked.headers["Location"] == f"/api/agreements/{ident}"
+    assert not sees(client, tokens["app"], "flekkefjord-ppt")
+
+    other = client.post(f"/api/agreements/{ident}/accept", headers=bearer(tokens["nav"]))
+    assert other.status_code in (403, 404)
+    accepted = client.post(f"/api/agreements/{ident}/accept", headers=bearer(tokens["flekkefjord"]))
+    assert accepted.status_code == 200 and accepted.json["status"] == "active"
+    assert sees(client, tokens["app"], "flekkefjord-ppt")
+    assert not sees(client, None, "flekkefjord-ppt")
+    assert not sees(client, tokens["helsenorge"], "flekkefjord-ppt")
+
+    again = client.post(f"/api/agreements/{ident}/accept", headers=bearer(tokens["flekkefjord"]))
+    assert again.status_code == 409
+    ended = client.post(f"/api/agreements/{ident}/terminate", headers=bearer(tokens["app"]))
+    assert ended.status_code == 200 and ended.json["status"] == "terminated"
+    assert not sees(client, tokens["app"], "flekkefjord-ppt")
+
+    rdf = client.get(
+        f"/api/agreements/{ident}", headers={**bearer(tokens["app"]), "Accept": "text/turtle"}
+    )
+    text = rdf.data.decode()
+    for state in ("eti:requested", "eti:active", "eti:terminated"):
+        assert state in text, f"transition to {state} is not recorded"
+    assert "prov:wasAssociatedWith" in text and "prov:endedAtTime" in text
+
+
+def test_open_offer_is_accepted_at_once(client, tokens) -> None:
+    response = request_offer(
+        client, tokens["app"], offer="https://eti.example/offers/nav-omsorgspenger"
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "active"
+
+
+def test_refused_request_opens_nothing(client, tokens) -> None:
+    ident = request_offer(client, tokens["app"]).json["id"]
+    refused = client.post(f"/api/agreements/{ident}/refuse", headers=bearer(tokens["flekkefjord"]))
+    assert refused.json["status"] == "refused"
+    assert not sees(client, tokens["app"], "flekkefjord-ppt")
+    listing = client.get("/api/agreements", headers=bearer(tokens["app"])).json["agreements"]
+    assert {a["status"] for a in listing} >= {"refused", "active", "expired"}
+
+
+BAD = [
+    ("unknown offer", {"offer": "https://eti.example/offers/nope"}, 404),
+    ("purpose not offered", {"purpose": RESEARCH}, 422),
+    ("malformed purpose", {"purpose": "service provision"}, 400),
+    ("not a DPV purpose", {"purpose": "https://example.org/purpose"}, 400),
+    ("malformed period", {"start": "1 November"}, 400),
+    ("period backwards", {"start": "2027-01-01", "end": "2026-01-01"}, 400),
+    ("missing end", {"end": None}, 400),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "status"), BAD, ids=[b[0] for b in BAD])
+def test_bad_requests_change_nothing(client, tokens, catalogue, case, change, status) -> None:
+    body = {"offer": PPT_OFFER, "purpose": SERVICE, "start": "2026-11-01", "end": "2027-10-31"}
+    body.update(change)
+    before = dump(catalogue)
+    response = client.post("/api/agreements", json=body, headers=bearer(tokens["app"]))
+    assert response.status_code == status, response.json
+    assert response.json["detail"]
+    assert dump(catalogue) == before
+
+
+def test_overlapping_active_agreement_is_409(client, tokens, catalogue) -> None:
+    before = dump(catalogue)
+    # the demo's family app already holds an active agreement on pårørendestøtte
+    response = request_offer(
+        client, tokens["app"], offer="https://eti.example/offers/flekkefjord-parorendestotte"
+    )
+    assert response.status_code == 409
+    assert dump(catalogue) == before
+
+
+def test_only_channels_request_and_only_json(client, tokens) -> None:
+    assert request_offer(client, tokens["flekkefjord"]).status_code == 403
+    assert client.post("/api/agreements", json={}).status_code == 401
+    wrong = client.post(
+        "/api/agreements",
+        data="offer=x",
+        headers={**bearer(tokens["app"]), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert wrong.status_code == 415
+
+
+def test_agreements_of_others_are_invisible(client, tokens) -> None:
+    ident = request_offer(client, tokens["app"]).json["id"]
+    assert (
+        client.get(f"/api/agreements/{ident}", headers=bearer(tokens["helsenorge"])).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/agreements/{ident}/terminate", headers=bearer(tokens["helsenorge"])
+        ).status_code
+        == 404
+    )
+
+
+# --- enforcement over every way of naming graphs ------------------------------------------
+
+CONTENT = "urn:eti:graph:content:flekkefjord-parorendestotte"
+PREFIX = "https://eti.example/products/flekkefjord-parorendestotte/services/"
+FORMS = {
+    "default graph": (
+        "ASK {{ ?s a <http://purl.org/vocab/cpsv#PublicService> "
+        'FILTER(STRSTARTS(STR(?s), "{p}")) }}',
+        {},
+    ),
+    "FROM": ("ASK FROM <{g}> {{ ?s ?p ?o }}", {}),
+    "FROM NAMED + GRAPH ?g": ("ASK FROM NAMED <{g}> {{ GRAPH ?g {{ ?s ?p ?o }} }}", {}),
+    "GRAPH <iri>": ("ASK {{ GRAPH <{g}> {{ ?s ?p ?o }} }}", {}),
+    "GRAPH ?g": ("ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g = <{g}>) }}", {}),
+    "default-graph-uri": ("ASK {{ ?s ?p ?o }}", {"default-graph-uri": CONTENT}),
+    "named-graph-uri": ("ASK {{ GRAPH ?g {{ ?s ?p ?o }} }}", {"named-graph-uri": CONTENT}),
+    "property path": (
+        "ASK {{ ?s (<http://data.europa.eu/m8g/hasLegalResource>|"
+        "<http://data.europa.eu/m8g/holdsRequirement>)+ ?o "
+        'FILTER(STRSTARTS(STR(?s), "{p}")) }}',
+        {},
+    ),
+    "DESCRIBE": None,
+}
+
+
+def _describe(client, token) -> bool:  # type: ignore[no-untyped-def]
+    query = f'DESCRIBE ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{PREFIX}")) }}'
+    response = client.get(
+        "/sparql",
+        query_string={"query": query},
+        headers={**(bearer(token) if token else {}), "Accept": "application/n-triples"},
+    )
+    return bool(response.data.strip())
+
+
+def _expired(client, tokens, catalogue) -> str:  # type: ignore[no-untyped-def]
+    """A channel whose agreement on the product ended last year."""
+    from eti.catalogue import agreements
+
+    helsenorge = Identity(role="channel", channel=HELSENORGE)
+    agreement = agreements.request(
+        catalogue.store,
+        helsenorge,
+        offer="https://eti.example/offers/flekkefjord-parorendestotte",
+        purpose=SERVICE,
+        start="2025-01-01",
+        end="2025-12-31",
+    )
+    agreements.transition(
+        catalogue.store, Identity(role="steward", org=FLEKKEFJORD), agreement.ident, "accept"
+    )
+    return tokens["helsenorge"]
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_every_graph_naming_form_is_confined(client, tokens, catalogue, form) -> None:
+    cases = {
+        "with agreement": (tokens["app"], True),
+        "anonymous": (None, False),
+        "without agreement": (
+            TokenTable(catalogue.store).create(
+                "channel", channel="https://eti.example/channels/nav-no"
+            )[1],
+            False,
+        ),
+    }
+    terminated = request_offer(client, tokens["app"], offer=PPT_OFFER).json["id"]
+    client.post(f"/api/agreements/{terminated}/accept", headers=bearer(tokens["flekkefjord"]))
+    client.post(f"/api/agreements/{terminated}/terminate", headers=bearer(tokens["app"]))
+    cases["expired agreement"] = (_expired(client, tokens, catalogue), False)
+    for label, (token, expected) in cases.items():
+        if FORMS[form] is None:
+            got = _describe(client, token)
+        else:
+            template, params = FORMS[form]
+            got = sees(client, token, "", template.format(g=CONTENT, p=PREFIX), **params)
+        assert got is expected, f"{form}, {label}"
+    # and a terminated agreement closes what it opened (PPT for the family app)
+    assert not sees(client, tokens["app"], "flekkefjord-ppt")
+
+
+def test_purpose_narrows_the_view(catalogue) -> None:
+    app = Identity(role="channel", channel=APP)
+    assert CONTENT in catalogue.view_for(app)
+    assert CONTENT in catalogue.view_for(app, purpose=SERVICE)
+    assert CONTENT not in catalogue.view_for(app, purpose=RESEARCH)
+    assert catalogue.access(app).agreements[0].target.endswith("flekkefjord-parorendestotte")
+
+
+def test_expired_demo_agreement_reads_as_expired(client, tokens) -> None:
+    listing = client.get("/api/agreements", headers=bearer(tokens["app"])).json["agreements"]
+    statped = [a for a in listing if a["target"].endswith("statped-tjenester")]
+    assert statped and statped[0]["status"] == "expired"
+    assert date.fromisoformat(statped[0]["end"]) < date(2026, 11, 22)
