@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 
-from . import agreements, demo, queries, registry, sparqltext, vocab
+from . import agreements, demo, queries, registry, search, sparqltext, vocab
 from .auth import Identity
 from .config import Settings
 from .executor import Answer, InlineRunner, Job, QueryPool
@@ -41,6 +41,7 @@ class Catalogue:
     def __init__(self, settings: Settings | None = None, store: Store | None = None) -> None:
         self.settings = settings or Settings()
         self._runner: QueryPool | InlineRunner | None = None
+        self._searcher: search.Searcher | None = None
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,
@@ -53,6 +54,13 @@ class Catalogue:
         if self._runner is not None:
             self._runner.close()
         self.store.close()
+
+    @property
+    def searcher(self) -> search.Searcher:
+        """The search index of the public catalogue (rebuilt after writes)."""
+        if self._searcher is None:
+            self._searcher = search.Searcher(self.store)
+        return self._searcher
 
     @property
     def runner(self) -> QueryPool | InlineRunner:

@@ -111,6 +111,8 @@ def execute(store: ox.Store, job: Job, emit_head: Any, emit_chunk: Any) -> None:
         kwargs["use_default_graph_as_union"] = True
     if job.named_graphs is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    if isinstance(store, ox.Store):
+        kwargs["custom_functions"] = _functions()
     result = store.query(job.query, **kwargs)
     limit = job.max_rows if job.max_rows > 0 else None
     sink = _Sink(emit_chunk)
@@ -129,6 +131,13 @@ def execute(store: ox.Store, job: Job, emit_head: Any, emit_chunk: Any) -> None:
     sink.flush()
 
 
+def _functions() -> dict[ox.NamedNode, Any]:
+    """The catalogue's SPARQL extension functions (eti:textMatch, eti:textScore)."""
+    from .search import sparql_functions
+
+    return sparql_functions()
+
+
 def _window(result: Iterator[Any], limit: int | None) -> tuple[list[Any], bool, Iterator[Any]]:
     """Up to ``limit`` items read ahead, whether more exist, and the rest (unlimited only)."""
     if limit is None:
@@ -144,6 +153,13 @@ def _window(result: Iterator[Any], limit: int | None) -> tuple[list[Any], bool, 
 def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from first
     yield from rest
+
+
+def _is_storage_error(exc: Exception) -> bool:
+    """True for a failure of the store (a read-only handle meeting a compacted file),
+    as opposed to the query's own (an unknown function, a type error)."""
+    text = str(exc)
+    return isinstance(exc, OSError) or "IO error" in text or "Corruption" in text
 
 
 def _worker_main(conn: Connection, path: str) -> None:
@@ -180,6 +196,9 @@ def _worker_main(conn: Connection, path: str) -> None:
                 conn.send(("error", ("syntax", str(exc))))
                 break
             except Exception as exc:
+                if not _is_storage_error(exc):  # e.g. an unsupported function: the query's
+                    conn.send(("error", ("query", str(exc))))
+                    break
                 store, opened = None, -1
                 if sent or attempt == REOPEN_ATTEMPTS - 1:
                     conn.send(("error", ("store", f"{type(exc).__name__}: {exc}")))
@@ -311,6 +330,8 @@ class InlineRunner:
             execute(_QueryOnly(self._query), job, lambda *h: head.extend(h), chunks.append)
         except (SyntaxError, ValueError) as exc:
             raise QueryFailed("syntax", str(exc)) from None
+        except RuntimeError as exc:
+            raise QueryFailed("query", str(exc)) from None
         if time.monotonic() > deadline:
             self.timeouts += 1
             raise QueryTimeout(f"the query ran longer than {self.timeout:g} s")
@@ -335,6 +356,7 @@ class _QueryOnly:
             default_graph=[g.value for g in graphs] if graphs is not None else None,
             named_graphs=[g.value for g in named] if named is not None else None,
             union=kwargs.get("use_default_graph_as_union", False),
+            functions=True,
         )
 
 

@@ -81,6 +81,7 @@ class Store(ABC):
     """A quad store the catalogue can read and write."""
 
     kind: str = "abstract"
+    generation: int = 0  # counts this process's writes (caches of derived data key on it)
 
     @abstractmethod
     def query(
@@ -91,8 +92,10 @@ class Store(ABC):
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         union: bool = False,
+        functions: bool = False,
     ) -> Result:
-        """Run a query. ``default_graph``/``named_graphs`` fix the dataset (they win over
+        """Run a query (``functions``: with the catalogue's extension functions, where the
+        engine is local). ``default_graph``/``named_graphs`` fix the dataset (they win over
         the query's own FROM / FROM NAMED); ``union`` makes the default graph the union
         of all graphs when ``default_graph`` is not given."""
 
@@ -232,6 +235,7 @@ class OxigraphStore(Store):
         # Flush so that read-only handles in other processes open fast and see the write.
         if self.path is not None:
             self._store.flush()
+        self.generation += 1
         for listener in self.on_write:
             listener()
 
@@ -248,9 +252,14 @@ class OxigraphStore(Store):
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         union: bool = False,
+        functions: bool = False,
     ) -> Result:
         kwargs: dict[str, Any] = {}
         sparql = bind_inline(sparql, bindings)
+        if functions:
+            from .search import sparql_functions
+
+            kwargs["custom_functions"] = sparql_functions()
         if default_graph is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
         elif union:
@@ -395,6 +404,7 @@ class RemoteStore(Store):
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         union: bool = False,
+        functions: bool = False,  # the remote engine has its own functions
     ) -> Result:
         params = [("default-graph-uri", g) for g in default_graph or ()]
         params += [("named-graph-uri", g) for g in named_graphs or ()]
@@ -426,6 +436,7 @@ class RemoteStore(Store):
                 bind_inline(sparql, bindings).encode(),
                 "application/sparql-update; charset=utf-8",
             )
+            self.generation += 1
 
     def load(
         self,

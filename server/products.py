@@ -30,6 +30,38 @@ def _summary(reg: registry.Registration) -> dict:
     }
 
 
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        fail(400, "Bad Request", f"{name} must be a whole number, not {value!r}")
+    return default
+
+
+@bp.get("")
+def listing() -> Response:
+    """Search the catalogue: ``q`` (free text), facets ``theme``, ``publisher``, ``event``,
+    ``municipality``, ``status`` (repeatable), ``page``, ``per_page``, ``lang``."""
+    from eti.catalogue.search import FACETS
+
+    page, per_page = _int_arg("page", 1), _int_arg("per_page", 20)
+    if page < 1 or not 1 <= per_page <= 100:
+        fail(400, "Bad Request", "page must be ≥ 1 and per_page between 1 and 100")
+    lang = request.args.get("lang") or (
+        request.accept_languages.best_match(["nb", "nn", "en"]) or "nb"
+    )
+    filters = {name: request.args.getlist(name) for name in FACETS if request.args.getlist(name)}
+    result = _catalogue().searcher.search(
+        request.args.get("q", ""), filters=filters, page=page, per_page=per_page, lang=lang
+    )
+    for item in result["results"]:
+        item["href"] = url_for("products.read", ident=item["id"])
+    return jsonify(result)
+
+
 @bp.post("")
 @require("steward", "admin")
 def create() -> Response:
