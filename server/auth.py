@@ -59,3 +59,17 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return wrapper
 
     return decorate
+
+
+def purpose() -> str | None:
+    """The purpose a request is made for (``purpose`` parameter or ``ETI-Purpose`` header,
+    a DPV purpose IRI); logged with the request. None: any purpose the caller's agreements
+    permit."""
+    value = request.values.get("purpose") or request.headers.get("ETI-Purpose")
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.startswith(("http://", "https://")) or any(c in value for c in ' <>"{}|\\^`'):
+        fail(400, "Bad Request", f"purpose must be a DPV purpose IRI, not {value!r}")
+    g.log_extra = {**g.get("log_extra", {}), "purpose": value}
+    return value

@@ -26,7 +26,7 @@ def test_quick_start_is_make_run_then_make_test() -> None:
 def test_routes_table_equals_the_application_routes(app) -> None:
     documented = set(re.findall(r"^\| `(/[^`]*)` \|", section("HTTP routes"), re.M))
     served = {
-        re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule)
+        re.sub(r"<(?:[^:>]+:)?(\w+)>", r"<\1>", rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.endpoint != "static"
     }

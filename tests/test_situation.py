@@ -1,0 +1,110 @@
+"""Situation compilation on the demo catalogue, with concrete expected answers."""
+
+from __future__ import annotations
+
+from eti.catalogue import queries
+from eti.catalogue.auth import TokenTable
+
+ORG = "https://data.brreg.no/enhetsregisteret/api/enheter/"
+NAV, HDIR, UDIR, STATPED, FLEKKEFJORD = (
+    ORG + n for n in ("889640782", "983544622", "970018131", "998554640", "964967369")
+)
+APP = "https://eti.example/channels/familieapp"
+
+
+def services(doc: dict) -> dict[str, dict]:
+    return {s["title"]: s for g in doc["groups"] for s in g["services"]}
+
+
+def test_anonymous_sees_the_national_services_of_four_producers(client) -> None:
+    doc = client.get("/api/situation", query_string={"municipality": "4207", "age": "7"}).json
+    assert doc["producers"] == sorted([NAV, HDIR, UDIR, STATPED])
+    found = services(doc)
+    pleiepenger = found["Pleiepenger for sykt barn"]
+    assert pleiepenger["authority_name"] == "Arbeids- og velferdsetaten (Nav)"
+    assert {
+        "title": "Folketrygdloven § 9-10",
+        "link": "https://lovdata.no/lov/1997-02-28-19/§9-10",
+    } in pleiepenger["legal_basis"]
+    assert pleiepenger["apply_at"].startswith("https://www.nav.no/")
+    assert pleiepenger["source"]["product"] == "https://eti.example/products/nav-pleiepenger"
+    assert pleiepenger["source"]["fresh"] is True
+    assert "Rett til barnekoordinator" in found
+    assert "Individuelt tilrettelagt opplæring" in found
+    assert "Avlastning" not in found  # Flekkefjord's content needs an agreement
+    assert doc["age"] == 7 and doc["age_note"]
+
+
+def test_a_channel_with_an_agreement_also_gets_the_municipality(client, catalogue) -> None:
+    token = TokenTable(catalogue.store).create("channel", channel=APP)[1]
+    doc = client.get(
+        "/api/situation",
+        query_string={"municipality": "4207"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json
+    assert doc["producers"] == sorted([NAV, HDIR, UDIR, STATPED, FLEKKEFJORD])
+    found = services(doc)
+    assert found["Avlastning"]["authority_name"] == "Flekkefjord kommune"
+    assert {
+        "title": "Helse- og omsorgstjenesteloven § 3-6",
+        "link": "https://lovdata.no/lov/2011-06-24-30/§3-6",
+    } in found["Omsorgsstønad"]["legal_basis"]
+    assert [a["product"] for a in doc["agreements"]] == [
+        "https://eti.example/products/flekkefjord-parorendestotte"
+    ]
+    research = client.get(
+        "/api/situation",
+        query_string={
+            "municipality": "4207",
+            "purpose": "https://w3id.org/dpv#ResearchAndDevelopment",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    ).json
+    assert "Avlastning" not in services(research)
+
+
+def test_needs_narrow_and_group(client, catalogue) -> None:
+    token = TokenTable(catalogue.store).create("channel", channel=APP)[1]
+    doc = client.get(
+        "/api/situation",
+        query_string={"municipality": "4207", "need": "avlastning"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json
+    assert [(g["label"], [s["title"] for s in g["services"]]) for g in doc["groups"]] == [
+        ("Avlastning og støtte", ["Avlastning", "Omsorgsstønad"])
+    ]
+    los = client.get(
+        "/api/situation",
+        query_string={
+            "municipality": "4207",
+            "need": "https://psi.norge.no/los/tema/familieytelser",
+        },
+    ).json
+    assert {s["title"] for s in services(los).values()} == {
+        "Pleiepenger for sykt barn",
+        "Opplæringspenger",
+        "Ekstra omsorgsdager når barnet er kronisk sykt eller funksjonshemmet",
+    }
+
+
+def test_bad_parameters(client) -> None:
+    for params, status in (
+        ({"municipality": "42"}, 400),
+        ({"municipality": "9999"}, 404),
+        ({"municipality": "4207", "age": "-1"}, 400),
+        ({"municipality": "4207", "age": "99"}, 400),
+        ({"municipality": "4207", "purpose": "not a purpose"}, 400),
+        ({}, 400),
+    ):
+        response = client.get("/api/situation", query_string=params)
+        assert response.status_code == status, params
+        assert response.json["detail"]
+
+
+def test_the_canned_query_runs_over_sparql(client) -> None:
+    text = queries.load("situation").replace(
+        "?place dct:isPartOf*", "<https://eti.example/places/kommune/4207> dct:isPartOf*"
+    )
+    doc = client.get("/sparql", query_string={"query": text}).json
+    titles = {b["title"]["value"] for b in doc["results"]["bindings"] if "title" in b}
+    assert "Pleiepenger for sykt barn" in titles and "Avlastning" not in titles
