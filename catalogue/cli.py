@@ -537,6 +537,89 @@ def withdraw_command(ident: str, server: str | None, token: str | None, settings
     click.echo(f"withdrew {ident}")
 
 
+@cli.group("agreement")
+def agreement_group() -> None:
+    """The agreement lifecycle through a running server: request, accept, refuse,
+    terminate, list."""
+
+
+def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--token", envvar="ETI_TOKEN", required=True, help="Bearer token [env ETI_TOKEN]."
+    )(func)
+    return click.option(
+        "--server",
+        envvar="ETI_SERVER",
+        default="http://127.0.0.1:8080",
+        show_default=True,
+        help="The catalogue's URL [env ETI_SERVER].",
+    )(func)
+
+
+def _print_agreement(doc: dict) -> None:
+    click.echo(
+        f"{doc['id']}  {doc['status']:<10} {doc['start']}..{doc['end']}  "
+        f"{doc['target']}  ({doc['assignee']})"
+    )
+
+
+def _agreement_call(method: str, server: str, path: str, token: str, **kwargs: Any) -> Any:
+    response = _remote(method, server.rstrip("/") + path, token, **kwargs)
+    body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
+    if response.status_code >= 400:
+        _report_exit(response.status_code, body or response.text)
+    return body
+
+
+@agreement_group.command("request")
+@click.argument("offer")
+@click.option(
+    "--purpose",
+    default="https://w3id.org/dpv#ServiceProvision",
+    show_default=True,
+    help="DPV purpose IRI.",
+)
+@click.option("--start", required=True, help="First day (YYYY-MM-DD).")
+@click.option("--end", required=True, help="Last day (YYYY-MM-DD).")
+@_server_options
+def agreement_request(
+    offer: str, purpose: str, start: str, end: str, server: str, token: str
+) -> None:
+    """Request OFFER for a period (as a channel); an open offer is accepted at once."""
+    _print_agreement(
+        _agreement_call(
+            "POST",
+            server,
+            "/api/agreements",
+            token,
+            json={"offer": offer, "purpose": purpose, "start": start, "end": end},
+        )
+    )
+
+
+def _transition_command(action: str, doc: str) -> None:
+    @agreement_group.command(action, help=doc)
+    @click.argument("ident")
+    @_server_options
+    def command(ident: str, server: str, token: str) -> None:
+        _print_agreement(
+            _agreement_call("POST", server, f"/api/agreements/{ident}/{action}", token)
+        )
+
+
+_transition_command("accept", "Accept a requested agreement (the owner's steward).")
+_transition_command("refuse", "Refuse a requested agreement (the owner's steward).")
+_transition_command("terminate", "Terminate an agreement (either party).")
+
+
+@agreement_group.command("list")
+@_server_options
+def agreement_list(server: str, token: str) -> None:
+    """List the caller's agreements with their status."""
+    for doc in _agreement_call("GET", server, "/api/agreements", token)["agreements"]:
+        _print_agreement(doc)
+
+
 @cli.group("harvest")
 def harvest_group() -> None:
     """Harvest producers' own DCAT-AP-NO catalogues."""

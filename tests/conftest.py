@@ -155,6 +155,8 @@ def prepare_store(store_dir: Path, *, demo: bool = True) -> dict[str, str]:
         "nav": table.create("steward", org="889640782")[1],
         "hdir": table.create("steward", org="983544622")[1],
         "channel": table.create("channel", channel="https://eti.example/channels/nav-no")[1],
+        "app": table.create("channel", channel="https://eti.example/channels/familieapp")[1],
+        "flekkefjord": table.create("steward", org="964967369")[1],
     }
     cat.close()
     return tokens

@@ -260,3 +260,42 @@ def test_register_through_a_running_server(live_server, tmp_path: Path) -> None:
     )
     assert rule.returncode == 1
     assert "Violation" in rule.stderr
+
+
+def test_agreement_lifecycle_from_the_command_line(live_server) -> None:
+    def eti(*args: str, who: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                str(BIN / "eti"),
+                "agreement",
+                *args,
+                "--server",
+                live_server.url,
+                "--token",
+                live_server.tokens[who],
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    asked = eti(
+        "request",
+        "https://eti.example/offers/flekkefjord-ppt",
+        "--start",
+        "2026-11-01",
+        "--end",
+        "2027-10-31",
+        who="app",
+    )
+    assert asked.returncode == 0, asked.stderr
+    ident = asked.stdout.split()[0]
+    assert "requested" in asked.stdout
+    wrong = eti("accept", ident, who="nav")
+    assert wrong.returncode == 2
+    ok = eti("accept", ident, who="flekkefjord")
+    assert ok.returncode == 0 and "active" in ok.stdout
+    listed = eti("list", who="app")
+    assert ident in listed.stdout
+    ended = eti("terminate", ident, who="app")
+    assert "terminated" in ended.stdout

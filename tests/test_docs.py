@@ -60,3 +60,27 @@ def test_rules_document_is_generated_from_the_shapes() -> None:
 
     current = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text("utf-8")
     assert current == markdown(), "run: python -m eti.catalogue.rulesdoc > docs/rules.md"
+
+
+def test_every_readme_query_runs_on_the_demo(client, catalogue) -> None:
+    from eti.catalogue.auth import TokenTable
+
+    token = TokenTable(catalogue.store).create(
+        "channel", channel="https://eti.example/channels/familieapp"
+    )[1]
+    blocks = re.findall(r"```sparql\n(.*?)```", README, re.S)
+    assert len(blocks) >= 3
+    for block in blocks:
+        response = client.post(
+            "/sparql",
+            data={"query": block},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/sparql-results+json",
+            },
+        )
+        assert response.status_code == 200, block
+        rows = response.json["results"]["bindings"]
+        assert rows, f"no rows for:\n{block}"
+    combined = client.post("/sparql", data={"query": blocks[0]}).json["results"]["bindings"]
+    assert len({r["authority"]["value"] for r in combined}) >= 3
