@@ -61,14 +61,12 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``oxigraph serve`` on a free loopback port, for the remote-store mode."""
+def start_oxigraph(location: Path) -> tuple[str, subprocess.Popen]:
+    """A real ``oxigraph serve`` on a free loopback port; returns (URL, process)."""
     exe = shutil.which("oxigraph", path=str(BIN)) or shutil.which("oxigraph")
     if exe is None:
         pytest.fail("the 'oxigraph' server (PyPI package oxigraph) is not installed")
     port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph-server")
     proc = subprocess.Popen(
         [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE,
@@ -76,6 +74,13 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/query?query=ASK%7B%7D", proc)
+    return url, proc
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``oxigraph serve`` on a free loopback port, for the remote-store mode."""
+    url, proc = start_oxigraph(tmp_path_factory.mktemp("oxigraph-server"))
     yield url
     stop(proc)
 
