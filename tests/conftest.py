@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +41,9 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            log_path = getattr(proc, "log_path", None)
+            if log_path is not None and Path(log_path).exists():
+                out += Path(log_path).read_text(errors="replace")
             raise RuntimeError(f"process exited with {proc.returncode}:\n{out}")
         try:
             requests.get(url, timeout=1)
@@ -51,7 +55,15 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Stop a child process, politely first."""
+    """Stop a child process (and its group, when it leads one), politely first."""
+    if proc.poll() is None and os.getpgid(proc.pid) == proc.pid:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        return
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -168,16 +180,25 @@ def prepare_store(store_dir: Path, *, demo: bool = True) -> dict[str, str]:
 
 
 def start_server(
-    store_dir: Path, env: dict[str, str] | None = None
+    store_dir: Path,
+    env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
 ) -> tuple[str, subprocess.Popen]:
-    """``eti serve`` on a free port; returns (base URL, process)."""
-    port = free_port()
+    """``eti serve`` on a free port in its own process group (so a test can kill the whole
+    tree), logging to ``server.log`` beside the store; returns (base URL, process)."""
+    port = port or free_port()
+    log = (store_dir.parent / "server.log").open("ab")
     proc = subprocess.Popen(
-        [str(BIN / "eti"), "serve", "--store", str(store_dir), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        [str(BIN / "eti"), "serve", "--store", str(store_dir), "--port", str(port), *args],
+        stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "ETI_LOG_LEVEL": "WARNING", **(env or {})},
+        start_new_session=True,
     )
+    log.close()
+    proc.log_path = store_dir.parent / "server.log"  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", proc, timeout=60)
     return url, proc
