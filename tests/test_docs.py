@@ -84,3 +84,20 @@ def test_every_readme_query_runs_on_the_demo(client, catalogue) -> None:
         assert rows, f"no rows for:\n{block}"
     combined = client.post("/sparql", data={"query": blocks[0]}).json["results"]["bindings"]
     assert len({r["authority"]["value"] for r in combined}) >= 3
+
+
+def test_openapi_describes_exactly_the_rest_routes(app, client) -> None:
+    doc = client.get("/api/openapi.json").json
+    described = {
+        (path, method.upper())
+        for path, item in doc["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "delete")
+    }
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") and rule.rule != "/healthz":
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
+        served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert described == served
