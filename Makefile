@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 STORE  ?= var/store
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test soak install lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long reliability runs: many SIGKILLs, a longer load, the whole hostile corpus.
+soak: $(STAMP)
+	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 $(BIN)/python -m pytest -s -q tests/test_crash.py tests/test_load.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

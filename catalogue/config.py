@@ -23,6 +23,7 @@ SETTINGS: dict[str, str] = {
     "threads": "worker threads of eti serve (queries run in parallel)",
     "base_iri": "base of the IRIs the catalogue mints",
     "query_workers": "processes answering queries on the embedded store (0: in the server process)",
+    "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
     "query_timeout": "seconds after which a query is stopped and answered with an error",
     "max_rows": "most result rows a query returns (truncation is never silent)",
     "max_body": "largest request body accepted, in bytes",
@@ -45,6 +46,7 @@ class Settings:
     threads: int = 8
     base_iri: str = "https://eti.example/"
     query_workers: int = 2
+    query_queue_wait: float = 5.0
     query_timeout: float = 30.0
     max_rows: int = 10_000
     max_body: int = 10 * 1024 * 1024

@@ -70,7 +70,10 @@ class Catalogue:
             store, s = self.store, self.settings
             if isinstance(store, OxigraphStore) and store.path is not None and s.query_workers > 0:
                 self._runner = QueryPool(
-                    str(store.path), workers=s.query_workers, timeout=s.query_timeout
+                    str(store.path),
+                    workers=s.query_workers,
+                    timeout=s.query_timeout,
+                    queue_wait=s.query_queue_wait,
                 )
                 store.on_write.append(self._runner.written)
             else:
