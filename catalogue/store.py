@@ -36,6 +36,10 @@ RESULT_FORMATS = {
 }
 
 
+FLUSH_AFTER = 0.5  # seconds after a write before the memtable is flushed
+FLUSH_EVERY = 64  # writes that force a flush at once
+
+
 class StoreError(RuntimeError):
     """The store cannot do what was asked (not the caller's input)."""
 
@@ -230,14 +234,38 @@ class OxigraphStore(Store):
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
         self._write_lock = threading.Lock()
         self.on_write: list[Callable[[], None]] = []
+        self._flush_lock = threading.Lock()
+        self._pending = 0
+        self._timer: threading.Timer | None = None
 
     def _written(self) -> None:
-        # Flush so that read-only handles in other processes open fast and see the write.
-        if self.path is not None:
-            self._store.flush()
+        # Read-only handles in other processes (the query workers) replay the write-ahead
+        # log when they open: keep it short by flushing soon after a burst of writes, off
+        # the write path (a flush costs ~50 ms whatever its size).
         self.generation += 1
+        if self.path is not None:
+            with self._flush_lock:
+                self._pending += 1
+                if self._pending >= FLUSH_EVERY:
+                    self._flush_locked()
+                elif self._timer is None:
+                    self._timer = threading.Timer(FLUSH_AFTER, self._flush_soon)
+                    self._timer.daemon = True
+                    self._timer.start()
         for listener in self.on_write:
             listener()
+
+    def _flush_soon(self) -> None:
+        with self._flush_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending:
+            self._pending = 0
+            self._store.flush()
 
     @property
     def raw(self) -> ox.Store:
@@ -321,12 +349,14 @@ class OxigraphStore(Store):
             self._written()
 
     def flush(self) -> None:
-        """Make every write durable on disk."""
-        self._store.flush()
+        """Write the memtable to disk now (writes are already durable in the log)."""
+        with self._flush_lock:
+            self._pending = max(self._pending, 1)
+            self._flush_locked()
 
     def close(self) -> None:
         if self.path is not None:
-            self._store.flush()
+            self.flush()
         del self._store
 
 
