@@ -187,13 +187,16 @@ def parse_quads(
     )
 
 
-def read_file(path: Path | str, fmt: ox.RdfFormat | None = None) -> list[ox.Quad]:
-    """Parse a file whose format is given or told by its extension."""
+def read_file(
+    path: Path | str, fmt: ox.RdfFormat | None = None, *, base_iri: str | None = None
+) -> list[ox.Quad]:
+    """Parse a file whose format is given or told by its extension. Relative IRIs need a
+    ``base_iri`` (a file's own path is never used as one: no ``file:`` IRIs)."""
     path = Path(path)
     fmt = fmt or format_for(filename=path.name)
     if not path.is_file():
         raise RdfInputError("no such file", source=str(path))
-    return parse_quads(path, fmt, source=str(path))
+    return parse_quads(path, fmt, source=str(path), base_iri=base_iri)
 
 
 # --- pyoxigraph <-> rdflib ------------------------------------------------------------------
