@@ -197,11 +197,12 @@ def run(
     *,
     allow_private: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    timeout: float = 30.0,
 ) -> HarvestReport:
     """Harvest one source; the report is stored and returned."""
     report = HarvestReport(uuid.uuid4().hex[:12], source.id, source.url, _now())
     try:
-        fetched = fetch(source.url, allow_private=allow_private)
+        fetched = fetch(source.url, allow_private=allow_private, timeout=timeout)
         fmt = rdfio.format_for(media_type=fetched.media_type, filename=fetched.url)
         triples = [
             ox.Triple(q.subject, q.predicate, q.object)

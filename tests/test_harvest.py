@@ -150,3 +150,22 @@ def test_fdk_catalogues_report_exactly_their_differences(catalogue, served) -> N
     assert second.changed == [base_iri + x for x in ("1", "3", "5", "7", "9", "b", "d")]
     assert len(second.unchanged) == 8
     assert not second.new and not second.removed
+
+
+def test_a_source_that_times_out_is_reported(catalogue) -> None:
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts connections, never answers
+    try:
+        before = io.BytesIO()
+        catalogue.store.dump(before)
+        source = harvest.add_source(
+            catalogue.store, f"http://127.0.0.1:{silent.getsockname()[1]}/c.ttl", NAV
+        )
+        report = harvest.run(catalogue.store, source, allow_private=True, timeout=1)
+        assert not report.ok and "does not answer" in report.error
+        assert not report.registered and not report.withdrawn
+    finally:
+        silent.close()
