@@ -6,8 +6,13 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 STORE  ?= var/store
+# The browser tests: Debian's chromium (apt) and axe-core (npm); npm also builds the editor.
+CHROMIUM ?= /usr/bin/chromium
+NPM_STAMP := node_modules/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_LOG := $(or $(TMPDIR),/tmp)/eti-apt.log
 
-.PHONY: run test soak install lint format bench clean
+.PHONY: run test soak install lint format bench clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +28,27 @@ install:
 run: $(STAMP)
 	$(BIN)/eti serve --store $(STORE) --host $(HOST) --port $(PORT) --demo-if-empty
 
-test: $(STAMP)
+# npm packages of package-lock.json: CodeMirror and esbuild (the editor bundle), axe-core.
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "installing npm (apt)"; \
+	  $(SUDO) apt-get update -qq >$(APT_LOG) 2>&1 && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y -qq npm >>$(APT_LOG) 2>&1 || { cat $(APT_LOG); exit 1; }; }
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $(NPM_STAMP)
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+$(CHROMIUM):
+	@echo "installing chromium (apt) for the browser tests"
+	@$(SUDO) apt-get update -qq >$(APT_LOG) 2>&1 && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y -qq chromium >>$(APT_LOG) 2>&1 || { cat $(APT_LOG); exit 1; }
+
+browser-deps: $(CHROMIUM) $(NPM_STAMP)
+
+# Rebuild the query page's editor (server/static/query.js, committed: running needs no npm).
+assets: $(NPM_STAMP)
+	node server/assets/build.mjs
+
+test: $(STAMP) browser-deps
 	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,6 +57,19 @@ test: $(STAMP)
 # The long reliability runs: many SIGKILLs, a longer load, the whole hostile corpus.
 soak: $(STAMP)
 	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 $(BIN)/python -m pytest -s -q tests/test_crash.py tests/test_load.py $(PYTEST_ARGS)
+
+# The benchmark (bench/, issue 8): ETI against oxigraph serve, rdflib-endpoint and pySHACL on a
+# generated catalogue of 10,000 products; BENCH_ARGS=--large for 100,000, --profile for py-spy
+# and pyinstrument profiles. Prints one table; writes bench/results/latest.json.
+BENCH_ROOT := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (apt)"; \
+	  { $(BENCH_ROOT) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $(BENCH_ROOT) apt-get install -y -qq wrk; } >/dev/null 2>&1 \
+	  || echo "wrk is not installed: bench/load.py uses its Python client"; }
+	@$(BIN)/python -c "import rdflib_endpoint, uvicorn, pyinstrument" 2>/dev/null \
+	  || $(BIN)/pip install --quiet rdflib-endpoint uvicorn py-spy pyinstrument
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,4 +80,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build var .pytest_cache
+	rm -rf $(VENV) build var .pytest_cache node_modules

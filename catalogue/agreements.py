@@ -21,7 +21,7 @@ from . import queries
 from .auth import Identity
 from .namespaces import DCAT, DCT, DPV, ETI, ODRL, PROV, RDF, RDFS, XSD, agreement_graph
 from .store import Store
-from .writes import BadInput, Conflict, Forbidden, NotFound, RuleBroken, commit
+from .writes import BadInput, Conflict, Forbidden, NotFound, RuleBroken, commit, serialised
 
 STATES = ("requested", "active", "refused", "terminated", "expired")
 # action → (allowed from, to, who may do it)
@@ -177,6 +177,7 @@ def _is_purpose(store: Store, iri: str) -> bool:
     return bool(store.query(queries.load("is-dpv-purpose"), bindings={"purpose": _node(iri)}))
 
 
+@serialised
 def request(
     store: Store,
     who: Identity,
@@ -247,6 +248,7 @@ def _check_overlap(
             )
 
 
+@serialised
 def transition(
     store: Store, who: Identity, ident: str, action: str, now: datetime | None = None
 ) -> Agreement:

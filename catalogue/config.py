@@ -30,6 +30,8 @@ SETTINGS: dict[str, str] = {
     "service_allow": "IRI prefixes that SPARQL SERVICE may call (a list; empty: none)",
     "allow_private_urls": "let the validator fetch loopback/private addresses (tests only)",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "session_secret": "key that signs the pages' session cookies (set it when several servers "
+    "share the sign-ins; empty: a new key each start)",
 }
 
 
@@ -53,6 +55,7 @@ class Settings:
     service_allow: list[str] = field(default_factory=list)
     allow_private_urls: bool = False
     log_level: str = "INFO"
+    session_secret: str | None = None
 
     @classmethod
     def load(

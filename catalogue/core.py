@@ -20,7 +20,7 @@ from .namespaces import (
     content_graph,
     product_graph,
 )
-from .store import OxigraphStore, Store, open_store
+from .store import DEFAULT_GRAPH, OxigraphStore, Store, open_store
 
 
 @dataclass
@@ -113,7 +113,10 @@ class Catalogue:
         agreements; an admin every graph but the system graph.
         """
         if who.role == "admin":
-            return Access([g for g in self.store.named_graphs() if g != SYSTEM], [])
+            # every named graph but the system graph, and the store's default graph
+            return Access(
+                [DEFAULT_GRAPH, *(g for g in self.store.named_graphs() if g != SYSTEM)], []
+            )
         graphs = self.public_view()
         granted: list[agreements.Agreement] = []
         if who.role == "steward" and who.org:

@@ -31,6 +31,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .results import GRAPH_MEDIA, SOLUTION_MEDIA, write_boolean, write_graph, write_solutions
+from .store import graph_terms
 
 CHUNK = 64 * 1024
 REOPEN_ATTEMPTS = 5
@@ -106,11 +107,11 @@ def execute(store: ox.Store, job: Job, emit_head: Any, emit_chunk: Any) -> None:
     """Run ``job`` on ``store``: emit_head(kind, media, rows, truncated), then chunks."""
     kwargs: dict[str, Any] = {}
     if job.default_graph is not None:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graph]
+        kwargs["default_graph"] = graph_terms(job.default_graph)
     elif job.union:
         kwargs["use_default_graph_as_union"] = True
     if job.named_graphs is not None:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs if g]
     if isinstance(store, ox.Store):
         kwargs["custom_functions"] = _functions()
     result = store.query(job.query, **kwargs)
@@ -281,23 +282,14 @@ class QueryPool:
         except EOFError:
             raise QueryFailed("store", "the query worker stopped unexpectedly") from None
 
-    def _stream(self, worker: _Worker, deadline: float) -> Iterator[bytes]:
-        done = False
-        try:
-            while True:
-                tag, payload = self._receive(worker, deadline)
-                if tag == "data":
-                    yield payload
-                elif tag == "end":
-                    done = True
-                    return
-                else:
-                    raise QueryFailed(*payload)
-        finally:
-            if done:
-                self._idle.put(worker)
-            else:  # timed out, failed, or the client went away: stop the work now
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+    def _stream(self, worker: _Worker, deadline: float) -> _Stream:
+        return _Stream(self, worker, deadline)
+
+    def _release(self, worker: _Worker, done: bool) -> None:
+        if done:
+            self._idle.put(worker)
+        else:  # timed out, failed, or the client went away: stop the work now
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
 
     def close(self) -> None:
         """Stop every worker."""
@@ -307,6 +299,44 @@ class QueryPool:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 return
+
+
+class _Stream:
+    """The body chunks of an answer from a worker. The worker goes back to the pool when
+    the body is read to its end, and is replaced when ``close()`` comes first (a client
+    that went away, a HEAD request, an error) — also if the body was never started."""
+
+    def __init__(self, pool: QueryPool, worker: _Worker, deadline: float) -> None:
+        self._pool, self._worker, self._deadline = pool, worker, deadline
+        self._released = False
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._released:
+            raise StopIteration
+        try:
+            tag, payload = self._pool._receive(self._worker, self._deadline)
+        except BaseException:
+            self._release(False)
+            raise
+        if tag == "data":
+            return payload
+        if tag == "end":
+            self._release(True)
+            raise StopIteration
+        self._release(False)
+        raise QueryFailed(*payload)
+
+    def _release(self, done: bool) -> None:
+        if not self._released:
+            self._released = True
+            self._pool._release(self._worker, done)
+
+    def close(self) -> None:
+        """Give up the rest of the body (WSGI servers call this when they are done)."""
+        self._release(False)
 
 
 class InlineRunner:
@@ -353,7 +383,7 @@ class _QueryOnly:
         named = kwargs.get("named_graphs")
         return self._query(
             sparql,
-            default_graph=[g.value for g in graphs] if graphs is not None else None,
+            default_graph=[getattr(g, "value", "") for g in graphs] if graphs is not None else None,
             named_graphs=[g.value for g in named] if named is not None else None,
             union=kwargs.get("use_default_graph_as_union", False),
             functions=True,

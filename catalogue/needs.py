@@ -11,7 +11,7 @@ from . import agreements, queries
 from .auth import Identity
 from .namespaces import AGENTS, CV, DCAT, DCT, ETI, RDF
 from .store import Store
-from .writes import BadInput, Forbidden, commit
+from .writes import BadInput, Forbidden, commit, serialised
 
 
 def _iri(value: object, name: str) -> ox.NamedNode:
@@ -23,6 +23,7 @@ def _iri(value: object, name: str) -> ox.NamedNode:
         raise BadInput(f"{name} is not a valid IRI: {value!r}") from None
 
 
+@serialised
 def add(store: Store, who: Identity, body: dict) -> str:
     """Record a need of the caller's channel in the agents graph."""
     if who.role != "channel" or not who.channel:

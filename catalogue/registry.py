@@ -39,7 +39,7 @@ from .namespaces import (
     product_graph,
 )
 from .store import Store, bind_inline
-from .writes import BadInput, Conflict, Forbidden, NotFound, commit
+from .writes import BadInput, Conflict, Forbidden, NotFound, commit, serialised
 
 DEMO_AGENT = "urn:eti:agent:demo-loader"
 STATUS = "http://publications.europa.eu/resource/authority/distribution-status/"
@@ -349,6 +349,7 @@ def _record_ops(
     return [clear, insert_data({RECORDS: triples})]
 
 
+@serialised
 def register(
     store: Store,
     quads: Sequence[ox.Quad | ox.Triple],
@@ -420,6 +421,7 @@ def register(
     )
 
 
+@serialised
 def withdraw(store: Store, ident: str, *, who: Identity, now: datetime | None = None) -> Record:
     """Take a product out of discovery; its history and record stay."""
     now = now or datetime.now(UTC)
@@ -449,6 +451,7 @@ def withdraw(store: Store, ident: str, *, who: Identity, now: datetime | None = 
     return get_record(store, ident)  # type: ignore[return-value]
 
 
+@serialised
 def put_product(
     store: Store,
     ident: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 _TOKEN = re.compile(
     r"""
@@ -25,6 +26,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 @dataclass
@@ -55,19 +57,27 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def inspect(text: str) -> QueryInfo:
-    """The form, dataset clauses and SERVICE endpoints of a query or update text."""
+def _absolute(iri: str, base: str | None) -> str:
+    """``iri`` resolved against ``base`` when it is relative and a base is known."""
+    if base is None or _SCHEME.match(iri):
+        return iri
+    return urljoin(base, iri)
+
+
+def inspect(text: str, base: str | None = None) -> QueryInfo:
+    """The form, dataset clauses and SERVICE endpoints of a query or update text;
+    relative IRIs are resolved against the text's BASE, else ``base``."""
     tokens = _tokens(text)
     prefixes: dict[str, str] = {}
     info = QueryInfo()
 
     def resolve(kind: str, value: str) -> str | None:
         if kind == "iri":
-            return value[1:-1]
+            return _absolute(value[1:-1], base)
         if kind == "pname":
             prefix, _, local = value.partition(":")
-            base = prefixes.get(prefix)
-            return base + local if base is not None else None
+            namespace = prefixes.get(prefix)
+            return namespace + local if namespace is not None else None
         return None
 
     i = 0
@@ -75,8 +85,12 @@ def inspect(text: str) -> QueryInfo:
         kind, value = tokens[i]
         upper = value.upper() if kind == "word" else ""
         if upper == "PREFIX" and i + 2 < len(tokens) and tokens[i + 2][0] == "iri":
-            prefixes[tokens[i + 1][1].rstrip(":")] = tokens[i + 2][1][1:-1]
+            prefixes[tokens[i + 1][1].rstrip(":")] = _absolute(tokens[i + 2][1][1:-1], base)
             i += 3
+            continue
+        if upper == "BASE" and i + 1 < len(tokens) and tokens[i + 1][0] == "iri":
+            base = _absolute(tokens[i + 1][1][1:-1], base)
+            i += 2
             continue
         if upper in FORMS and info.form is None:
             info.form = upper

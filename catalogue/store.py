@@ -52,6 +52,14 @@ class QuerySyntaxError(ValueError):
     """A query or update that does not parse; ``str()`` has the parser's message."""
 
 
+DEFAULT_GRAPH = ""  # the store's default graph, where a list of graph names needs it
+
+
+def graph_terms(names: Sequence[str]) -> list[ox.NamedNode | ox.DefaultGraph]:
+    """Graph names as pyoxigraph terms ("" is the default graph)."""
+    return [ox.DefaultGraph() if g == DEFAULT_GRAPH else ox.NamedNode(g) for g in names]
+
+
 def _values_block(bindings: Mapping[str, Term]) -> str:
     names, terms = [], []
     for name, term in bindings.items():
@@ -289,11 +297,11 @@ class OxigraphStore(Store):
 
             kwargs["custom_functions"] = sparql_functions()
         if default_graph is not None:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+            kwargs["default_graph"] = graph_terms(default_graph)
         elif union:
             kwargs["use_default_graph_as_union"] = True
         if named_graphs is not None:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs if g]
         try:
             return self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
@@ -436,8 +444,8 @@ class RemoteStore(Store):
         union: bool = False,
         functions: bool = False,  # the remote engine has its own functions
     ) -> Result:
-        params = [("default-graph-uri", g) for g in default_graph or ()]
-        params += [("named-graph-uri", g) for g in named_graphs or ()]
+        params = [("default-graph-uri", g) for g in default_graph or () if g]
+        params += [("named-graph-uri", g) for g in named_graphs or () if g]
         accept = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.5"
         response = self._post(
             self.query_url,

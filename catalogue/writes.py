@@ -39,7 +39,9 @@ SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
 WRITE_LOCK = threading.RLock()  # one write at a time: a read-modify-write never interleaves
 
 
-def _serialised(function: Callable) -> Callable:
+def serialised(function: Callable) -> Callable:
+    """Run ``function`` holding the write lock (for read-modify-write cycles)."""
+
     @functools.wraps(function)
     def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
         with WRITE_LOCK:
@@ -208,7 +210,7 @@ def validate_changes(
     return reports
 
 
-@_serialised
+@serialised
 def commit(
     store: Store,
     changes: Mapping[str, Sequence | None],
@@ -280,7 +282,7 @@ def _with_using(text: str, using: Sequence[str], using_named: Sequence[str]) -> 
     return "".join(out)
 
 
-@_serialised
+@serialised
 def update(
     store: Store,
     text: str,
@@ -292,7 +294,7 @@ def update(
 ) -> Outcome:
     """Run a SPARQL Update as the admin: on a scratch copy of the graphs it names, then
     validate and commit the graphs it changed. The system graph is never visible."""
-    info = sparqltext.inspect(text)
+    info = sparqltext.inspect(text, base_iri)
     if info.load:
         raise BadInput("LOAD is not allowed: the catalogue fetches nothing on an update's behalf")
     if (using or using_named) and any(w in text.upper() for w in ("USING", "WITH")):
@@ -311,22 +313,32 @@ def update(
                 "this update ranges over every graph (GRAPH ?g, ALL, NAMED) and the "
                 "store is too large for that: name the graphs"
             )
-    else:
-        graphs = sorted({*info.graphs, *using, *using_named} - {SYSTEM})
-    scratch = ox.Store()
-    before: dict[str, set[str]] = {}
-    for graph in [DEFAULT, *graphs]:
-        triples = _default_triples(store) if graph == DEFAULT else store.triples(graph)
-        target = ox.DefaultGraph() if graph == DEFAULT else ox.NamedNode(graph)
-        scratch.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
-        before[graph] = {str(t) for t in triples}
-    try:
-        scratch.update(_with_using(text, using, using_named), base_iri=base_iri)
-    except SyntaxError as exc:
-        raise BadInput(f"the update does not parse: {exc}") from None
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise BadInput(f"the update failed: {exc}") from None
-    after_graphs = {q.value for q in scratch.named_graphs()} - {SYSTEM}
+    else:  # a name still relative (no base) is no graph: the update fails to parse
+        graphs = sorted({*info.graphs, *using, *using_named} - {SYSTEM} - _not_iris(info.graphs))
+    while True:
+        scratch = ox.Store()
+        before: dict[str, set[str]] = {}
+        for graph in [DEFAULT, *graphs]:
+            triples = _default_triples(store) if graph == DEFAULT else store.triples(graph)
+            target = ox.DefaultGraph() if graph == DEFAULT else ox.NamedNode(graph)
+            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+            before[graph] = {str(t) for t in triples}
+        try:
+            scratch.update(_with_using(text, using, using_named), base_iri=base_iri)
+        except SyntaxError as exc:
+            raise BadInput(f"the update does not parse: {exc}") from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise BadInput(f"the update failed: {exc}") from None
+        # A graph the update reached that the lexer did not name (an escaped IRI, say)
+        # was not copied in: copy it and run again, never replace it blind.
+        unseen = {q.value for q in scratch.named_graphs()} - {*graphs, SYSTEM}
+        unseen = {g for g in unseen if store.count(g)}
+        if not unseen:
+            break
+        graphs = sorted({*graphs, *unseen})
+    # the system graph is never copied in: anything the update put there is a change
+    # (which commit refuses), never silently dropped
+    after_graphs = {q.value for q in scratch.named_graphs()}
     changes: dict[str, list[ox.Triple] | None] = {}
     for graph in sorted({DEFAULT, *graphs, *after_graphs}):
         target = ox.DefaultGraph() if graph == DEFAULT else ox.NamedNode(graph)
@@ -337,6 +349,16 @@ def update(
         if {str(t) for t in now} != before.get(graph, set()):
             changes[graph] = now or None
     return commit(store, changes, as_of=as_of)
+
+
+def _not_iris(names: Iterable[str]) -> set[str]:
+    out = set()
+    for name in names:
+        try:
+            ox.NamedNode(name)
+        except ValueError:
+            out.add(name)
+    return out
 
 
 def _default_triples(store: Store) -> list[ox.Triple]:

@@ -30,9 +30,29 @@ def create_app(
     app.extensions["eti"] = catalogue or Catalogue(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
 
-    from . import harvests, health, ontology, products, sparql, validate
+    from . import (
+        agreements,
+        harvests,
+        health,
+        ontology,
+        openapi,
+        products,
+        situation,
+        sparql,
+        validate,
+    )
 
-    for blueprint in (health.bp, sparql.bp, ontology.bp, products.bp, harvests.bp, validate.bp):
+    for blueprint in (
+        health.bp,
+        sparql.bp,
+        ontology.bp,
+        products.bp,
+        harvests.bp,
+        validate.bp,
+        agreements.bp,
+        situation.bp,
+        openapi.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
 
@@ -59,6 +79,15 @@ def create_app(
         )
         return response
 
+    from . import gsp, metrics, service, update
+
+    for blueprint in (update.bp, gsp.bp, service.bp):
+        app.register_blueprint(blueprint)
+    from . import pages
+
+    app.register_blueprint(pages.bp)  # the HTML pages
+    metrics.install(app)  # counts every request, serves /metrics
+    service.install(app)  # 413 before a body is read; CORS on the read routes
     return app
 
 

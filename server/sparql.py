@@ -1,115 +1,327 @@
-"""SPARQL 1.1 Protocol: ``/sparql`` queries over the caller's view, streamed."""
+"""SPARQL 1.1 Protocol: ``/sparql`` queries over the caller's view, streamed.
+
+GET, POST form-encoded and POST direct (``application/sparql-query``, UTF-8); the
+dataset from ``default-graph-uri`` / ``named-graph-uri`` (within the caller's view);
+the answer's syntax from ``format=`` (for browsers) or ``Accept``; 406 when no
+offered syntax is acceptable; 400 with the parser's message and position. A GET
+without a query answers the service description (see ``service``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+import hashlib
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
 
+from flask import Blueprint, Response, current_app, g, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from eti.catalogue import sparqltext
 from eti.catalogue.core import QueryRefused
-from eti.catalogue.executor import Overloaded, QueryFailed, QueryTimeout
-from eti.catalogue.results import GRAPH_MEDIA, SOLUTION_MEDIA
+from eti.catalogue.executor import Answer, Overloaded, QueryFailed, QueryTimeout
 
+from . import metrics
 from .auth import identity
 from .errors import fail
 
 bp = Blueprint("sparql", __name__)
 
-FORMAT_NAMES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "turtle": "text/turtle",
-    "ttl": "text/turtle",
-    "nt": "application/n-triples",
-    "ntriples": "application/n-triples",
-    "rdfxml": "application/rdf+xml",
-    "jsonld": "application/ld+json",
-}
-ALIASES = {
+SOLUTIONS = [
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+]
+GRAPHS = [
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/ld+json",
+    "application/trig",
+    "application/n-quads",
+]
+SOLUTION_ALIASES = {
     "application/json": "application/sparql-results+json",
     "application/xml": "application/sparql-results+xml",
+    "text/xml": "application/sparql-results+xml",
 }
+GRAPH_ALIASES = {
+    "application/x-turtle": "text/turtle",
+    "application/turtle": "text/turtle",
+    "text/n3": "text/turtle",  # Turtle is N3
+    "text/rdf+n3": "text/turtle",
+    "application/n3": "text/turtle",
+    "text/plain": "application/n-triples",
+    "application/json": "application/ld+json",
+    "application/x-json+ld": "application/ld+json",
+    "application/xml": "application/rdf+xml",
+    "text/xml": "application/rdf+xml",
+    "application/x-trig": "application/trig",
+    "text/x-nquads": "application/n-quads",
+}
+SOLUTION_NAMES = {
+    "json": "application/sparql-results+json",
+    "srj": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "srx": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GRAPH_NAMES = {
+    "turtle": "text/turtle",
+    "ttl": "text/turtle",
+    "n3": "text/turtle",
+    "nt": "application/n-triples",
+    "ntriples": "application/n-triples",
+    "n-triples": "application/n-triples",
+    "xml": "application/rdf+xml",
+    "rdf": "application/rdf+xml",
+    "rdfxml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "json": "application/ld+json",
+    "jsonld": "application/ld+json",
+    "json-ld": "application/ld+json",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+    "nquads": "application/n-quads",
+}
+KNOWN_FORMATS = {
+    *SOLUTIONS,
+    *GRAPHS,
+    *SOLUTION_ALIASES,
+    *GRAPH_ALIASES,
+    *SOLUTION_NAMES,
+    *GRAPH_NAMES,
+}
+QUERY_PARAMETERS = ("query", "default-graph-uri", "named-graph-uri")
+_ABSOLUTE_IRI = re.compile(r"^<[A-Za-z][A-Za-z0-9+.\-]*:")
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+_CHARSET = re.compile(r";\s*charset\s*=\s*[^;,]*", re.IGNORECASE)
+
+
+def negotiate(
+    offered: list[str], aliases: dict[str, str], names: dict[str, str] | None = None
+) -> str | None:
+    """The media type to answer in, from ``format=`` or else ``Accept``; the first
+    offered type without ``Accept``; None when nothing offered is acceptable.
+
+    ``format`` may be repeated (SPARQLWrapper sends ``format=tsv&format=text/tab-...``):
+    the first value naming an offered syntax wins; a value naming a syntax of the other
+    result kind falls back to ``Accept``; a value naming nothing known is unacceptable.
+    """
+    values = [v.strip().lower() for v in request.values.getlist("format") if v.strip()]
+    for value in values:
+        media = (names or {}).get(value) or aliases.get(value, value)
+        if media in offered:
+            return media
+    if values and not any(v in KNOWN_FORMATS for v in values):
+        return None
+    accept = accept_header()
+    if not accept:
+        return offered[0]
+    best = accept.best_match([*offered, *aliases])
+    return aliases.get(best, best) if best else None
+
+
+def accept_header() -> MIMEAccept:
+    """The request's Accept without ``charset`` parameters (``text/turtle; charset=utf-8``
+    asks for Turtle: every answer here is UTF-8)."""
+    value = request.headers.get("Accept", "")
+    if "charset" in value.lower():
+        value = _CHARSET.sub("", value)
+    return parse_accept_header(value, MIMEAccept)
+
+
+def not_acceptable(offered: list[str]) -> None:
+    fail(
+        406,
+        "Not Acceptable",
+        "no offered result format is acceptable (Accept or format=); offered: "
+        + ", ".join(offered),
+    )
+
+
+def _utf8_body() -> str:
+    """The body of a direct POST, which the protocol requires in UTF-8."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        fail(415, "Unsupported Media Type", f"the body must be UTF-8, not {charset}")
+    try:
+        return request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(400, "Bad Request", f"the body is not valid UTF-8: {exc}")
+    return ""
 
 
 def query_text() -> str | None:
-    """The query of a GET, a form POST or a direct POST (SPARQL 1.1 Protocol §2.1)."""
-    if request.method == "GET":
-        return request.args.get("query")
-    if request.mimetype == "application/sparql-query":
-        return request.get_data(as_text=True)
-    if request.mimetype == "application/x-www-form-urlencoded":
-        return request.form.get("query")
-    fail(
-        415,
-        "Unsupported Media Type",
-        "POST a query as application/sparql-query or application/x-www-form-urlencoded",
-    )
-    return None
+    """The query of a GET, a form POST or a direct POST (SPARQL 1.1 Protocol §2.1);
+    400 for more than one query, 415 for any other POST body."""
+    if request.method in ("GET", "HEAD"):
+        values = request.args.getlist("query")
+    elif request.mimetype == "application/sparql-query":
+        if "query" in request.args:
+            fail(400, "Bad Request", "a direct POST carries the query in its body only")
+        values = [_utf8_body()]
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        values = request.values.getlist("query")
+        if not values and "update" in request.values:
+            fail(400, "Bad Request", "updates are POSTed to /update (SPARQL 1.1 Update)")
+    else:
+        fail(
+            415,
+            "Unsupported Media Type",
+            "POST a query as application/sparql-query or application/x-www-form-urlencoded",
+        )
+    if len(values) > 1:
+        fail(400, "Bad Request", "more than one query given (parameter 'query')")
+    return values[0] if values else None
 
 
-def negotiate(offered: list[str], default: str) -> str | None:
-    """The media type to answer in, from ``format=`` or ``Accept``; None when none fits."""
-    wanted = request.values.get("format")
-    if wanted:
-        media = FORMAT_NAMES.get(wanted, wanted)
-        return media if media in offered else None
-    accept = request.accept_mimetypes
-    if not accept or accept.best in (None, "*/*"):
-        return default
-    best = accept.best_match([default, *offered, *ALIASES], default=None)
-    return ALIASES.get(best, best) if best else None
+def with_base(text: str, base: str) -> tuple[str, int]:
+    """``text`` with ``BASE <base>`` before it when it holds a relative IRI (the
+    service's base IRI is its endpoint), and how many lines that added."""
+    if any(k == "iri" and not _ABSOLUTE_IRI.match(v) for k, v in sparqltext._tokens(text)):
+        return f"BASE <{base}>\n{text}", 1
+    return text, 0
+
+
+def _shift_position(message: str, lines: int) -> str:
+    if not lines:
+        return message
+    return _POSITION.sub(lambda m: f"error at {int(m[1]) - lines}:{m[2]}", message)
+
+
+def query_hash(text: str) -> str:
+    """The prefix of the query's SHA-256 the logs carry (never the query itself)."""
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+class Body:
+    """A streamed body that already holds its first chunk; closing it closes the rest
+    (which hands the query worker back, or stops it)."""
+
+    def __init__(self, first: bytes, rest: Iterator[bytes]) -> None:
+        self.first = first
+        self.rest = rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.first:
+            yield self.first
+        yield from self.rest
+
+    def close(self) -> None:
+        close = getattr(self.rest, "close", None)
+        if close is not None:
+            close()
+
+
+def start(answer: Answer) -> Body:
+    """Read the answer's first chunk before any byte is sent, so that an error that
+    comes before it (a time limit, a worker failing) is still a clean error answer."""
+    chunks = iter(answer.chunks)
+    try:
+        first = next(chunks)
+    except StopIteration:
+        first = b""
+    return Body(first, chunks)
+
+
+def stream(answer: Answer) -> Body:
+    """``start`` with the query errors turned into protocol answers."""
+    try:
+        return start(answer)
+    except QueryTimeout as exc:
+        metrics.current().timeout()
+        fail(503, "Query timeout", str(exc))
+    except QueryFailed as exc:
+        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
+    raise AssertionError("unreachable")
+
+
+def run(sparql: str, *, shift: int = 0, **options: Any) -> Answer:
+    """``Catalogue.answer`` with its refusals turned into error answers: 400 for a
+    refused query or a syntax error (with the parser's line and column), 503 for a
+    time limit, an overload (with Retry-After) or a store that fails."""
+    catalogue = current_app.extensions["eti"]
+    try:
+        return catalogue.answer(sparql, **options)
+    except QueryRefused as exc:
+        metrics.current().reject("service_refused")
+        fail(400, "Query refused", str(exc))
+    except QueryFailed as exc:
+        if exc.kind == "syntax":
+            fail(400, "Query syntax error", _shift_position(str(exc), shift))
+        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
+    except QueryTimeout as exc:
+        metrics.current().timeout()
+        fail(503, "Query timeout", str(exc))
+    except Overloaded as exc:
+        metrics.current().reject("overloaded")
+        fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
+    raise AssertionError("unreachable")
 
 
 def answer(graphs: list[str] | None = None) -> Response:
     """Run the request's query over ``graphs`` (default: what the caller may read) and
     stream the answer."""
     text = query_text()
-    if not text:
+    if not text or not text.strip():
         fail(400, "Bad Request", "no query given (parameter 'query')")
-    solutions = negotiate(list(SOLUTION_MEDIA), "application/sparql-results+json")
-    graph = negotiate(list(GRAPH_MEDIA), "text/turtle")
+    info = sparqltext.inspect(text)
+    g.log_extra = {**g.get("log_extra", {}), "query_hash": query_hash(text), "form": info.form}
+    kind = {"SELECT": "solutions", "ASK": "solutions", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+    wanted = kind.get(info.form or "")
+    solutions = negotiate(SOLUTIONS, SOLUTION_ALIASES, SOLUTION_NAMES)
+    graph = negotiate(GRAPHS, GRAPH_ALIASES, GRAPH_NAMES)
+    if wanted == "solutions" and solutions is None:
+        not_acceptable(SOLUTIONS)
+    if wanted == "graph" and graph is None:
+        not_acceptable(GRAPHS)
     if solutions is None and graph is None:
-        fail(
-            406,
-            "Not Acceptable",
-            "no offered result format is acceptable; offered: "
-            + ", ".join([*SOLUTION_MEDIA, *GRAPH_MEDIA]),
-        )
+        not_acceptable([*SOLUTIONS, *GRAPHS])
     catalogue = current_app.extensions["eti"]
     if graphs is None:
         graphs = catalogue.view_for(identity())
-    try:
-        result = catalogue.answer(
-            text,
-            graphs=graphs,
-            default_graph_uri=request.values.getlist("default-graph-uri"),
-            named_graph_uri=request.values.getlist("named-graph-uri"),
-            solutions_media=solutions or "application/sparql-results+json",
-            graph_media=graph or "text/turtle",
-        )
-    except QueryRefused as exc:
-        fail(400, "Query refused", str(exc))
-    except QueryFailed as exc:
-        if exc.kind == "syntax":
-            fail(400, "Query syntax error", str(exc))
-        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
-    except QueryTimeout as exc:
-        fail(503, "Query timeout", str(exc))
-    except Overloaded as exc:
-        fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
+    sparql, shift = with_base(text, request.base_url)
+    started = time.perf_counter()
+    result = run(
+        sparql,
+        graphs=graphs,
+        default_graph_uri=request.values.getlist("default-graph-uri"),
+        named_graph_uri=request.values.getlist("named-graph-uri"),
+        solutions_media=solutions or SOLUTIONS[0],
+        graph_media=graph or GRAPHS[0],
+        shift=shift,
+    )
+    body = stream(result)
     if (result.kind == "graph" and graph is None) or (result.kind != "graph" and solutions is None):
-        for _ in result.chunks:  # let the worker finish cleanly
-            pass
-        fail(406, "Not Acceptable", f"no acceptable format for a {result.kind} result")
+        body.close()
+        not_acceptable(GRAPHS if result.kind == "graph" else SOLUTIONS)
     headers = {"Vary": "Accept"}
     if result.truncated:
         limit = catalogue.settings.max_rows
         headers["ETI-Truncated"] = f"true; limit={limit}"
         headers["Warning"] = f'199 - "results truncated at {limit} rows (max_rows)"'
-    return Response(result.chunks, mimetype=result.media, headers=headers)
+        metrics.current().truncated()
+    response = Response(body, mimetype=result.media, headers=headers)
+    registry, form = metrics.current(), info.form or "unknown"
+    response.call_on_close(lambda: registry.query_done(form, time.perf_counter() - started))
+    return response
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
-    """Answer a SPARQL query over the public view of the catalogue."""
+    """Answer a SPARQL query over the caller's view; without a query (GET), describe the
+    service (SPARQL 1.1 Service Description)."""
+    if request.method in ("GET", "HEAD") and "query" not in request.args:
+        if "update" in request.args:
+            fail(400, "Bad Request", "updates are POSTed to /update (SPARQL 1.1 Update)")
+        if any(p in request.args for p in QUERY_PARAMETERS):
+            fail(400, "Bad Request", "no query given (parameter 'query')")
+        from .service import service_description
+
+        return service_description()
     return answer()

@@ -30,8 +30,7 @@ def test_example_loads_as_product_content(tmp_path: Path, name: str) -> None:
     # exAlleKlasser2 uses <> as a placeholder: relative IRIs need a base
     base = f"https://example.org/conformance/{name}"
     content = [
-        ox.Triple(q.subject, q.predicate, q.object)
-        for q in rdfio.read_file(example, base_iri=base)
+        ox.Triple(q.subject, q.predicate, q.object) for q in rdfio.read_file(example, base_iri=base)
     ]
     assert content
     description = [

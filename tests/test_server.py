@@ -74,7 +74,8 @@ def test_sparql_errors_are_plain_text_4xx(client) -> None:
     syntax = client.get("/sparql", query_string={"query": "SELECT WHERE {"})
     assert syntax.status_code == 400 and syntax.mimetype == "text/plain"
     assert "syntax" in syntax.data.decode().lower()
-    missing = client.get("/sparql")
+    # (GET /sparql with no parameter at all is the service description)
+    missing = client.get("/sparql", query_string={"default-graph-uri": "urn:x:g"})
     assert missing.status_code == 400
     unacceptable = client.get(
         "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "image/png"}
@@ -176,3 +177,16 @@ def test_from_and_graph_parameters_choose_within_the_view(client) -> None:
     assert n(everything) > n(only_public) > 0
     assert n(by_param) == n(only_public)
     assert n(outside) == 0
+
+
+def test_admins_read_the_default_graph_too(client, catalogue) -> None:
+    from eti.catalogue.auth import TokenTable
+
+    catalogue.store.update('INSERT DATA { <urn:x:s> <urn:x:p> "in the default graph" }')
+    token = TokenTable(catalogue.store).create("admin")[1]
+    query = 'ASK { ?s ?p "in the default graph" }'
+    admin = client.get(
+        "/sparql", query_string={"query": query}, headers={"Authorization": f"Bearer {token}"}
+    )
+    anonymous = client.get("/sparql", query_string={"query": query})
+    assert admin.json["boolean"] is True and anonymous.json["boolean"] is False

@@ -1,0 +1,272 @@
+"""SPARQL 1.1 Graph Store HTTP Protocol at ``/data``.
+
+Indirect identification: ``/data?graph=IRI`` and ``/data?default`` (the store's own
+default graph); direct identification: ``/data/<path>`` is the graph whose IRI is that
+URL. GET and HEAD read with the visibility of ``/sparql`` (a graph outside the
+caller's view is 404; the store's default graph is for admins); PUT replaces, POST
+merges (also ``multipart/form-data`` with several files), DELETE drops (404 when
+absent): admins only, each write validated and applied whole through
+``eti.catalogue.writes.commit`` under the catalogue's write lock. 201 when a write
+creates a graph (POST to ``/data`` itself creates one and answers its IRI in
+``Location``), 204 otherwise. ``GET /data`` alone is a dump of the caller's view
+(N-Quads or TriG), the ``void:dataDump`` of ``/.well-known/void``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, g, request
+
+from eti.catalogue import queries, rdfio, writes
+from eti.catalogue.core import Catalogue
+from eti.catalogue.namespaces import PREFIXES
+from eti.catalogue.store import StoreError
+
+from .auth import CHALLENGE, identity
+from .errors import fail
+from .rdfbody import write_error
+from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable, run, stream
+
+bp = Blueprint("gsp", __name__)
+
+DEFAULT = writes.DEFAULT
+DATASETS = ["application/n-quads", "application/trig"]
+DATASET_ALIASES = {"text/x-nquads": "application/n-quads", "application/x-trig": "application/trig"}
+DATASET_NAMES = {
+    "nq": "application/n-quads",
+    "nquads": "application/n-quads",
+    "trig": "application/trig",
+}
+DUMP_BATCH = 5000
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def catalogue() -> Catalogue:
+    return current_app.extensions["eti"]
+
+
+def indirect_target() -> str | None:
+    """``?graph=IRI`` → the IRI, ``?default`` → DEFAULT, neither → None (the store)."""
+    graphs = request.args.getlist("graph")
+    default = "default" in request.args
+    if graphs and default:
+        fail(400, "Bad Request", "give either ?graph=IRI or ?default, not both")
+    if len(graphs) > 1:
+        fail(400, "Bad Request", "give one graph (parameter 'graph')")
+    if default:
+        return DEFAULT
+    if not graphs:
+        return None
+    iri = graphs[0]
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        iri = ""
+    if not iri or not _ABSOLUTE.match(iri):
+        fail(400, "Bad Request", f"graph: {graphs[0]!r} is not an absolute IRI")
+    return iri
+
+
+def require_admin() -> None:
+    who = identity()
+    if who.anonymous:
+        fail(401, "Unauthorized", "writing graphs needs a bearer token", CHALLENGE)
+    if who.role != "admin":
+        fail(403, "Forbidden", "writing graphs needs the role admin")
+
+
+def exists(target: str) -> bool:
+    """True when the graph holds a triple (the default graph too)."""
+    store = catalogue().store
+    if target == DEFAULT:
+        return next(iter(store.query(queries.load("graph-content"))), None) is not None
+    return bool(store.query(queries.load("graph-exists"), bindings={"g": ox.NamedNode(target)}))
+
+
+def visible(target: str) -> bool:
+    """True when the caller may read ``target`` and it holds something."""
+    who = identity()
+    if target == DEFAULT:
+        return who.role == "admin" and exists(DEFAULT)
+    return target in catalogue().view_for(who) and exists(target)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def read_graph(target: str) -> Response:
+    media = negotiate(GRAPHS, GRAPH_ALIASES, GRAPH_NAMES)
+    if media is None:
+        not_acceptable(GRAPHS)
+    if not visible(target):
+        fail(404, "Not Found", "no such graph in your view")
+    headers = {"Vary": "Accept, Authorization"}
+    if request.method == "HEAD":
+        return Response(status=200, mimetype=media, headers=headers)
+    if target == DEFAULT:
+        triples = list(catalogue().store.query(queries.load("graph-content")))
+        body = rdfio.serialize_triples(triples, rdfio.MEDIA_TYPES[media], prefixes=PREFIXES)
+        return Response(body, mimetype=media, headers=headers)
+    result = run(
+        queries.load("graph-content"),
+        graphs=[target],
+        default_graph_uri=[target],
+        graph_media=media,
+        max_rows=0,  # a graph is never cut: a part would pass for the whole
+    )
+    return Response(stream(result), mimetype=media, headers=headers)
+
+
+def dump_view() -> Response:
+    """Every graph the caller may read, as quads, streamed in batches."""
+    media = negotiate(DATASETS, DATASET_ALIASES, DATASET_NAMES)
+    if media is None:
+        not_acceptable(DATASETS)
+    headers = {"Vary": "Accept, Authorization"}
+    if request.method == "HEAD":
+        return Response(status=200, mimetype=media, headers=headers)
+    cat = catalogue()
+    view = cat.view_for(identity())
+    fmt = rdfio.MEDIA_TYPES[media]
+    rows = cat.store.query(queries.load("dataset-quads"), default_graph=[], named_graphs=view)
+
+    def chunks() -> Iterator[bytes]:
+        batch: list[ox.Quad] = []
+        first = True
+        for row in rows:
+            batch.append(ox.Quad(row["s"], row["p"], row["o"], row["g"]))
+            if len(batch) >= DUMP_BATCH:
+                yield ox.serialize(batch, None, fmt, prefixes=PREFIXES if first else None)
+                batch, first = [], False
+        if batch:
+            yield ox.serialize(batch, None, fmt, prefixes=PREFIXES if first else None)
+
+    return Response(chunks(), mimetype=media, headers=headers)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _parse(data: bytes, media: str | None, filename: str | None, base: str | None) -> list:
+    try:
+        fmt = rdfio.format_for(media_type=media or None, filename=filename)
+    except rdfio.RdfInputError as exc:
+        fail(415, "Unsupported Media Type", exc.reason)
+    try:
+        quads = rdfio.parse_quads(
+            data, fmt, source=filename or "body", base_iri=base, fresh_blank_nodes=True
+        )
+    except rdfio.RdfInputError as exc:
+        fail(400, "Bad Request", exc.to_dict())
+    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+        fail(400, "Bad Request", "the body holds named graphs: send one graph per request")
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+
+
+def _charset(params: dict[str, str], where: str) -> None:
+    charset = params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        fail(415, "Unsupported Media Type", f"{where} must be UTF-8, not {charset}")
+
+
+def body_triples(base: str | None) -> list[ox.Triple]:
+    """The triples of the request body, or of every file of a multipart/form-data body;
+    415 without an RDF Content-Type, 400 with line and column for a syntax error."""
+    if request.mimetype == "multipart/form-data":
+        parts = list(request.files.items(multi=True))
+        if not parts:
+            fail(400, "Bad Request", "the multipart body holds no file")
+        triples: list[ox.Triple] = []
+        for name, part in parts:
+            _charset(part.mimetype_params, f"part {name!r}")
+            triples += _parse(part.read(), part.mimetype, part.filename or name, base)
+        return triples
+    if not request.content_type:
+        fail(415, "Unsupported Media Type", "give the body's RDF syntax in Content-Type")
+    if request.mimetype not in rdfio.MEDIA_TYPES:
+        fail(
+            415,
+            "Unsupported Media Type",
+            f"{request.mimetype!r} is not an RDF syntax this service reads; use one of "
+            + ", ".join(sorted(rdfio.MEDIA_TYPES)),
+        )
+    _charset(request.mimetype_params, "the body")
+    return _parse(request.get_data(cache=False), request.mimetype, None, base)
+
+
+def commit(changes: dict[str, list[ox.Triple] | None]) -> None:
+    try:
+        writes.commit(catalogue().store, changes)
+    except writes.WriteError as exc:
+        abort(write_error(exc))
+    except StoreError as exc:
+        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
+
+
+def current_triples(target: str) -> list[ox.Triple]:
+    store = catalogue().store
+    if target == DEFAULT:
+        return list(store.query(queries.load("graph-content")))
+    return store.triples(target)
+
+
+def created(target: str) -> Response:
+    response = Response(status=201)
+    if target != DEFAULT:
+        response.headers["Location"] = target
+    return response
+
+
+def write(target: str | None) -> Response:
+    require_admin()
+    base = target or request.base_url
+    if request.method == "DELETE":
+        if target is None:
+            fail(400, "Bad Request", "DELETE needs ?graph=IRI or ?default")
+        with writes.WRITE_LOCK:
+            if not exists(target):
+                fail(404, "Not Found", "no such graph")
+            commit({target: None})
+        return Response(status=204)
+    triples = body_triples(base)
+    if target is None:  # POST to the store: a new graph, named here
+        if request.method != "POST":
+            fail(400, "Bad Request", "PUT needs ?graph=IRI or ?default")
+        if not triples:
+            fail(400, "Bad Request", "the body holds no triple: there is no graph to create")
+        target = request.url_root + "data/" + uuid.uuid4().hex
+        with writes.WRITE_LOCK:
+            commit({target: triples})
+        return created(target)
+    g.log_extra = {**g.get("log_extra", {}), "graph": target or "default"}
+    with writes.WRITE_LOCK:
+        existed = exists(target)
+        if request.method == "POST" and existed:
+            triples = current_triples(target) + triples
+        commit({target: triples or None})
+    if not existed and triples:
+        return created(target)
+    return Response(status=204)
+
+
+def handle(target: str | None) -> Response:
+    if request.method in ("GET", "HEAD"):
+        return dump_view() if target is None else read_graph(target)
+    return write(target)
+
+
+@bp.route("/data", methods=["GET", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    """Graph Store Protocol, indirect identification (``?graph=IRI`` or ``?default``);
+    GET without either dumps the caller's view; POST without either creates a graph."""
+    return handle(indirect_target())
+
+
+@bp.route("/data/<path:name>", methods=["GET", "PUT", "POST", "DELETE"])
+def graph_direct(name: str) -> Response:
+    """Graph Store Protocol, direct identification: the graph named by this URL."""
+    return handle(request.base_url)

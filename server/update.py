@@ -1,0 +1,97 @@
+"""SPARQL 1.1 Update at ``/update`` (admins only): POST form-encoded or direct
+(``application/sparql-update``, UTF-8), with ``using-graph-uri`` /
+``using-named-graph-uri``. The update runs on a scratch copy of the graphs it names;
+the graphs it changed are validated and committed in one transaction, or nothing is
+written (``eti.catalogue.writes.update``)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from eti.catalogue import writes
+from eti.catalogue.store import StoreError
+
+from .auth import require
+from .errors import fail
+from .sparql import _utf8_body, query_hash
+
+bp = Blueprint("update", __name__)
+
+
+def update_text() -> str:
+    """The update of a form POST or a direct POST (SPARQL 1.1 Protocol §2.2)."""
+    if request.mimetype == "application/sparql-update":
+        if "update" in request.args:
+            fail(400, "Bad Request", "a direct POST carries the update in its body only")
+        values = [_utf8_body()]
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        values = request.values.getlist("update")
+        if not values and "query" in request.values:
+            fail(400, "Bad Request", "queries go to /sparql (SPARQL 1.1 Query)")
+    else:
+        fail(
+            415,
+            "Unsupported Media Type",
+            "POST an update as application/sparql-update or application/x-www-form-urlencoded",
+        )
+    if len(values) > 1:
+        fail(400, "Bad Request", "more than one update given (parameter 'update')")
+    if not values or not values[0].strip():
+        fail(400, "Bad Request", "no update given (parameter 'update')")
+    return values[0]
+
+
+def graph_parameters(name: str) -> list[str]:
+    """The IRIs of a repeatable graph parameter; 400 for one that is not an absolute IRI."""
+    out = []
+    for value in request.values.getlist(name):
+        try:
+            ox.NamedNode(value)
+        except ValueError:
+            fail(400, "Bad Request", f"{name}: {value!r} is not an absolute IRI")
+        out.append(value)
+    return out
+
+
+def report_answer(exc: writes.WriteError) -> Response:
+    """A write broke a shared rule: 422 with the SHACL report, as Turtle or JSON when
+    asked for, else plain text as the protocol's clients expect."""
+    report = exc.report
+    accept = request.accept_mimetypes
+    best = accept.best_match(["text/plain", "application/json", "text/turtle"]) if accept else None
+    if report is not None and best == "text/turtle":
+        return Response(report.turtle(), status=exc.status, mimetype="text/turtle")
+    if report is not None and best == "application/json":
+        response = jsonify({"error": exc.error, "detail": exc.detail, "report": report.to_json()})
+        response.status_code = exc.status
+        return response
+    text = f"{exc.error}: {exc.detail}\n"
+    if report is not None:
+        text += "\n" + report.text("en")
+    return Response(text, status=exc.status, mimetype="text/plain")
+
+
+@bp.route("/update", methods=["POST"])
+@require("admin")
+def update() -> Response:
+    """Run a SPARQL Update: 204 when applied; 400/403/404/409 with the reason, 422 with
+    the SHACL report when a shared rule would break (nothing is written then)."""
+    text = update_text()
+    using = graph_parameters("using-graph-uri")
+    using_named = graph_parameters("using-named-graph-uri")
+    g.log_extra = {**g.get("log_extra", {}), "query_hash": query_hash(text), "form": "UPDATE"}
+    store = current_app.extensions["eti"].store
+    try:
+        outcome = writes.update(
+            store, text, using=using, using_named=using_named, base_iri=request.base_url
+        )
+    except writes.RuleBroken as exc:
+        return report_answer(exc)
+    except writes.WriteError as exc:
+        fail(exc.status, exc.error, exc.detail)
+    except StoreError as exc:
+        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
+    response = Response(status=204)
+    response.headers["ETI-Graphs-Changed"] = str(len(outcome.graphs))
+    return response
