@@ -164,6 +164,29 @@ def readable_products(
     return [(a.target, a) for a in for_caller(store, who) if a.in_force(today, purpose)]
 
 
+def duties(store: Store, agreement: Agreement) -> list[tuple[str, str | None]]:
+    """(action, refresh interval) of every duty the agreement puts on the channel."""
+    rows = store.query(
+        queries.load("agreement-duties"), bindings={"g": _node(agreement_graph(agreement.ident))}
+    )
+    return sorted(
+        {(r["action"].value, r["interval"].value if r["interval"] else None) for r in rows}, key=str
+    )
+
+
+def duty_header(store: Store, granted: list[Agreement]) -> str:
+    """The ``ETI-Duties`` header: per product, the agreement and its duties, e.g.
+    ``<product>; agreement=<iri>; duties="attribute refresh=P1D"``."""
+    parts = []
+    for agreement in granted:
+        names = " ".join(
+            a.rsplit("/", 1)[-1].rsplit("#", 1)[-1] + (f"={i}" if i else "")
+            for a, i in duties(store, agreement)
+        )
+        parts.append(f'<{agreement.target}>; agreement=<{agreement.iri}>; duties="{names}"')
+    return ", ".join(parts)
+
+
 def _parse_day(value: str | None, name: str) -> date:
     if not value:
         raise BadInput(f"{name} is missing (YYYY-MM-DD)")

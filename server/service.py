@@ -228,7 +228,9 @@ def void_description() -> Response:
 # --- hooks: request size, CORS ----------------------------------------------------------
 
 CORS_HEADERS = "Accept, Accept-Language, Authorization, Content-Type, X-Request-Id"
-CORS_EXPOSE = "Content-Type, ETI-Truncated, Location, Retry-After, Warning, X-Request-Id"
+CORS_EXPOSE = (
+    "Content-Type, ETI-Duties, ETI-Truncated, Link, Location, Retry-After, Warning, X-Request-Id"
+)
 CORS_POST = ("/sparql",)  # POST on these is a read (a query)
 
 

@@ -19,12 +19,12 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from eti.catalogue import sparqltext
+from eti.catalogue import agreements, sparqltext
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Answer, Overloaded, QueryFailed, QueryTimeout
 
 from . import metrics
-from .auth import identity
+from .auth import identity, purpose
 from .errors import fail
 
 bp = Blueprint("sparql", __name__)
@@ -283,8 +283,10 @@ def answer(graphs: list[str] | None = None) -> Response:
     if solutions is None and graph is None:
         not_acceptable([*SOLUTIONS, *GRAPHS])
     catalogue = current_app.extensions["eti"]
+    granted = []
     if graphs is None:
-        graphs = catalogue.view_for(identity())
+        access = catalogue.access(identity(), purpose=purpose())
+        graphs, granted = access.graphs, access.agreements
     sparql, shift = with_base(text, request.base_url)
     started = time.perf_counter()
     result = run(
@@ -301,6 +303,12 @@ def answer(graphs: list[str] | None = None) -> Response:
         body.close()
         not_acceptable(GRAPHS if result.kind == "graph" else SOLUTIONS)
     headers = {"Vary": "Accept"}
+    if granted:  # the duties of the agreements whose content this answer may combine
+        headers["ETI-Duties"] = agreements.duty_header(catalogue.store, granted)
+        headers["Link"] = ", ".join(
+            f'<{a.iri}>; rel="http://www.w3.org/ns/odrl/2/hasPolicy"; anchor="{a.target}"'
+            for a in granted
+        )
     if result.truncated:
         limit = catalogue.settings.max_rows
         headers["ETI-Truncated"] = f"true; limit={limit}"
