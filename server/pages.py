@@ -67,7 +67,6 @@ DCT = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
 DPROD = "https://ekgf.github.io/dprod/"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 ETI = "https://w3id.org/eti#"
 ADMS_STATUS = "http://www.w3.org/ns/adms#status"
@@ -178,11 +177,11 @@ def use_language(lang: str) -> str:
 
 def switch_url(lang: str) -> str:
     """This page in another language."""
-    args = request.args.to_dict(flat=False)
-    args["lang"] = [lang]
-    if request.endpoint and request.method == "GET":
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
-    return url_for(request.endpoint or "pages.search", **(request.view_args or {}), lang=lang)
+    view_args = request.view_args or {}
+    args: dict[str, Any] = {}
+    if request.method == "GET":
+        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in view_args}
+    return url_for(request.endpoint or "pages.search", **{**args, **view_args, "lang": lang})
 
 
 # --- who is signed in; CSRF -----------------------------------------------------------------
@@ -394,19 +393,19 @@ class Described:
         return i18n.pick(texts)
 
     def texts(self, subject: Any, predicate: str) -> list[str]:
-        """Literals in the page's language (or, when none is, all of them)."""
+        """Literals in the page's language, else in Bokmål, else untagged ones."""
         found = [o for o in self.objects(subject, predicate) if isinstance(o, ox.Literal)]
-        mine = [o.value for o in found if o.language == language()]
-        return sorted(set(mine or [o.value for o in found if not o.language] or []))
+        for lang in (language(), "nb", None):
+            chosen = {o.value for o in found if o.language == lang}
+            if chosen:
+                return sorted(chosen)
+        return []
 
     def literal(self, subject: Any, predicate: str) -> str | None:
         for o in self.objects(subject, predicate):
             if isinstance(o, ox.Literal):
                 return o.value
         return None
-
-    def typed(self, subject: Any, kind: str) -> bool:
-        return kind in self.iris(subject, RDF_TYPE)
 
 
 def _concepts(iris: Iterable[str]) -> list[dict[str, str]]:

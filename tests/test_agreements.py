@@ -262,3 +262,13 @@ def test_expired_demo_agreement_reads_as_expired(client, tokens) -> None:
     statped = [a for a in listing if a["target"].endswith("statped-tjenester")]
     assert statped and statped[0]["status"] == "expired"
     assert date.fromisoformat(statped[0]["end"]) < date(2026, 11, 22)
+
+
+def test_a_steward_sees_only_its_organisations_agreements(client, tokens, catalogue) -> None:
+    listing = client.get("/api/agreements", headers=bearer(tokens["flekkefjord"])).json
+    owners = {a["assigner"] for a in listing["agreements"]}
+    assert owners == {"https://data.brreg.no/enhetsregisteret/api/enheter/" + FLEKKEFJORD}
+    nav = Identity(role="steward", org=NAV)
+    graphs = catalogue.view_for(nav)
+    assert "urn:eti:graph:agreement:nav-no-nav-pleiepenger" in graphs
+    assert "urn:eti:graph:agreement:familieapp-flekkefjord-parorendestotte" not in graphs

@@ -74,7 +74,8 @@ def test_peer_file_is_the_anonymous_view(generated: Path, tmp_path: Path) -> Non
     with Catalogue(store=OxigraphStore(tmp_path / "store")) as cat:
         view = set(cat.public_view())
     peer_graphs = {
-        q.graph_name.value for q in ox.parse(path=str(generated / "public.nq"), format=ox.RdfFormat.N_QUADS)
+        q.graph_name.value
+        for q in ox.parse(path=str(generated / "public.nq"), format=ox.RdfFormat.N_QUADS)
     }
     assert peer_graphs == view
 
@@ -106,8 +107,19 @@ def test_a_generated_product_registers(generated: Path, tmp_path: Path, lean: bo
         store.close()
 
 
-def test_every_query_of_the_mix_parses() -> None:
-    params = mix.load_params(Path(__file__).resolve().parents[1] / "bench" / "generate.py")
+def test_every_query_of_the_mix_runs_on_the_peer_file(generated: Path) -> None:
+    params = mix.load_params(generated / "params.json")
+    store = ox.Store()
+    store.bulk_load(path=str(generated / "public.nq"), format=ox.RdfFormat.N_QUADS)
+    texts = [text for _name, text in mix.fixed_queries(params)]
+    texts += [text for _name, text in mix.unique_queries(params, 2 * len(mix.NAMES), 1)]
+    for text in [*texts, mix.TRIVIAL_ASK]:
+        result = store.query(text, use_default_graph_as_union=True)
+        if isinstance(result, ox.QueryBoolean):
+            assert bool(result)
+        else:
+            list(result)
+    assert len(set(texts[len(mix.NAMES) :])) == 2 * len(mix.NAMES)  # unique texts
 
 
 def generate_counts(folder: Path) -> dict:

@@ -477,3 +477,10 @@ def test_static_assets_are_shipped(client) -> None:
     assert script.status_code == 200 and len(script.data) > 50_000
     assert client.get("/static/eti.css").status_code == 200
     assert b"MIT" in client.get("/static/query.js.LICENSES.txt").data
+
+
+def test_language_switch_keeps_the_page_and_its_arguments(client) -> None:
+    page = client.get("/products/nav-pleiepenger?ident=x&q=1").data.decode()
+    assert 'href="/products/nav-pleiepenger?q=1&amp;lang=en"' in page
+    search = client.get("/?q=pleie&theme=a&theme=b").data.decode()
+    assert 'href="/?q=pleie&amp;theme=a&amp;theme=b&amp;lang=en"' in search
