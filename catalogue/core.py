@@ -153,7 +153,12 @@ class Catalogue:
         return [*READ_VIEW, *self.open_content_graphs()]
 
     def check_services(self, info: sparqltext.QueryInfo) -> None:
-        """Refuse SERVICE calls outside the allow-list before any connection is made."""
+        """Refuse SERVICE calls outside the allow-list before any connection is made, and
+        texts nested too deeply to parse safely."""
+        try:
+            info.check_depth()
+        except ValueError as exc:
+            raise QueryRefused(str(exc)) from None
         for iri in info.services:
             if iri is None:
                 raise QueryRefused("SERVICE with a variable endpoint is not allowed")

@@ -7,6 +7,7 @@ never resolves an XML external entity and never dereferences a ``file:`` IRI.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -124,6 +125,44 @@ def format_for(
     )
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[(?P<subset>.*?)\]\s*>", re.S)
+_ENTITY = re.compile(rb"<!ENTITY\s+(?P<pe>%\s+)?(?P<name>[^\s]+)\s+(?P<rest>.*?)>", re.S)
+MAX_ENTITIES = 64
+MAX_ENTITY_VALUE = 4096
+
+
+def check_xml_entities(head: bytes, source: str = "<input>") -> None:
+    """Refuse entity declarations that could expand without bound or reach out: external
+    (SYSTEM/PUBLIC) and parameter entities, entities defined through other entities
+    (the "billion laughs"), and too many or too long ones. Plain abbreviations such as
+    ``<!ENTITY rdf "http://www.w3.org/1999/02/22-rdf-syntax-ns#">`` stay allowed."""
+    match = _DOCTYPE.search(head)
+    if match is None:
+        if b"<!ENTITY" in head:
+            raise RdfInputError(
+                "entity declarations outside a DOCTYPE are not accepted", source=source
+            )
+        return
+    entities = _ENTITY.findall(match.group("subset"))
+    if len(entities) > MAX_ENTITIES:
+        raise RdfInputError(f"more than {MAX_ENTITIES} XML entities", source=source)
+    for pe, name, rest in entities:
+        label = name.decode(errors="replace")
+        if pe:
+            raise RdfInputError(f"XML parameter entity {label!r} is not accepted", source=source)
+        if re.match(rb"\s*(SYSTEM|PUBLIC)\b", rest):
+            raise RdfInputError(
+                f"XML external entity {label!r} is not accepted (nothing is fetched)", source=source
+            )
+        value = rest.strip()
+        if len(value) > MAX_ENTITY_VALUE or b"&" in value or b"%" in value:
+            raise RdfInputError(
+                f"XML entity {label!r} refers to other entities or is too "
+                "long: entity expansion is limited",
+                source=source,
+            )
+
+
 def _syntax_error(exc: SyntaxError, source: str) -> RdfInputError:
     return RdfInputError(exc.msg or str(exc), source=source, line=exc.lineno, column=exc.offset)
 
@@ -145,6 +184,15 @@ def iter_quads(
     """
     to_graph = ox.NamedNode(graph) if graph else None
     options = {"base_iri": base_iri, "rename_blank_nodes": fresh_blank_nodes}
+    if fmt == ox.RdfFormat.RDF_XML:
+        if isinstance(data, bytes):
+            check_xml_entities(data[:1_000_000], source)
+        elif isinstance(data, Path):
+            with data.open("rb") as handle:
+                check_xml_entities(handle.read(1_000_000), source)
+        else:
+            data = data.read()
+            check_xml_entities(data[:1_000_000], source)
     try:
         if isinstance(data, Path):
             parser = ox.parse(path=str(data), format=fmt, **options)

@@ -26,6 +26,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+MAX_DEPTH = 256
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
@@ -41,6 +42,16 @@ class QueryInfo:
     variable_graph: bool = False  # GRAPH ?g somewhere
     all_graphs: bool = False  # DROP/CLEAR ALL or NAMED
     load: bool = False  # LOAD <url>
+    depth: int = 0  # deepest nesting of { ( [
+
+    def check_depth(self) -> None:
+        """Refuse a text nested deeper than MAX_DEPTH: the engine's parser recurses, and
+        an unbounded nesting would exhaust its stack."""
+        if self.depth > MAX_DEPTH:
+            raise ValueError(
+                f"the text nests {{, ( or [ {self.depth} levels deep; at most "
+                f"{MAX_DEPTH} are accepted"
+            )
 
     @property
     def has_dataset(self) -> bool:
@@ -80,6 +91,13 @@ def inspect(text: str, base: str | None = None) -> QueryInfo:
             return namespace + local if namespace is not None else None
         return None
 
+    level = 0
+    for kind, value in tokens:
+        if kind == "other" and value in "{([":
+            level += 1
+            info.depth = max(info.depth, level)
+        elif kind == "other" and value in "})]":
+            level -= 1
     i = 0
     while i < len(tokens):
         kind, value = tokens[i]

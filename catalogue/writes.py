@@ -295,6 +295,10 @@ def update(
     """Run a SPARQL Update as the admin: on a scratch copy of the graphs it names, then
     validate and commit the graphs it changed. The system graph is never visible."""
     info = sparqltext.inspect(text, base_iri)
+    try:
+        info.check_depth()
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     if info.load:
         raise BadInput("LOAD is not allowed: the catalogue fetches nothing on an update's behalf")
     if (using or using_named) and any(w in text.upper() for w in ("USING", "WITH")):

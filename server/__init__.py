@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.routing import BaseConverter
 
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
@@ -25,6 +26,7 @@ def create_app(
     ``catalogue`` lets tests hand in an open catalogue."""
     settings = config if isinstance(config, Settings) else Settings.load(**(config or {}))
     app = Flask(__name__)
+    app.url_map.converters["ident"] = IdentConverter
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.extensions["eti"] = catalogue or Catalogue(settings)
@@ -89,6 +91,12 @@ def create_app(
     metrics.install(app)  # counts every request, serves /metrics
     service.install(app)  # 413 before a body is read; CORS on the read routes
     return app
+
+
+class IdentConverter(BaseConverter):
+    """Ids of products and agreements (a-z, 0-9, '-'): anything else is a plain 404."""
+
+    regex = r"[a-z0-9][a-z0-9-]{0,127}"
 
 
 def catalogue_of(app: Flask) -> Catalogue:

@@ -85,7 +85,7 @@ def _party_agreement(ident: str) -> agreements.Agreement:
     return found  # type: ignore[return-value]
 
 
-@bp.get("/api/agreements/<ident>")
+@bp.get("/api/agreements/<ident:ident>")
 @require("channel", "steward", "admin")
 def read(ident: str) -> Response:
     """An agreement (JSON, or RDF by ``Accept``) for its parties."""
@@ -98,7 +98,7 @@ def read(ident: str) -> Response:
     return jsonify(_summary(found))
 
 
-@bp.post("/api/agreements/<ident>/<any(accept, refuse, terminate):action>")
+@bp.post("/api/agreements/<ident:ident>/<any(accept, refuse, terminate):action>")
 @require("channel", "steward", "admin")
 def act(ident: str, action: str) -> Response:
     """Accept or refuse (the owner's steward), terminate (either party)."""

@@ -616,7 +616,7 @@ def _product_media() -> str:
     return "text/html" if best in HTML_TYPES else best
 
 
-@bp.get("/products/<ident>")
+@bp.get("/products/<ident:ident>")
 def product(ident: str) -> Response:
     """A product: its page for browsers, its description in RDF for clients (``Accept``
     or ``?format=``); 404 for an unknown id, 410 for a withdrawn product."""

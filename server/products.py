@@ -77,7 +77,7 @@ def create() -> Response:
     return response
 
 
-@bp.put("/<ident>")
+@bp.put("/<ident:ident>")
 @require("steward", "admin")
 def update(ident: str) -> Response:
     """Replace a registered product with a new version."""
@@ -91,7 +91,7 @@ def update(ident: str) -> Response:
     return jsonify(_summary(reg))
 
 
-@bp.delete("/<ident>")
+@bp.delete("/<ident:ident>")
 @require("steward", "admin")
 def withdraw(ident: str) -> Response:
     """Withdraw a product: it leaves discovery, its history stays."""
@@ -109,7 +109,7 @@ def withdraw(ident: str) -> Response:
     )
 
 
-@bp.get("/<ident>")
+@bp.get("/<ident:ident>")
 def read(ident: str) -> Response:
     """A product: JSON summary or its description in RDF, by ``Accept``."""
     cat = _catalogue()
@@ -148,7 +148,7 @@ def read(ident: str) -> Response:
     return response
 
 
-@bp.get("/<ident>/history")
+@bp.get("/<ident:ident>/history")
 def history(ident: str) -> Response:
     """Every version with who, when, and the triples it added and removed."""
     cat = _catalogue()
@@ -174,7 +174,7 @@ def history(ident: str) -> Response:
     )
 
 
-@bp.get("/<ident>/versions/<int:number>")
+@bp.get("/<ident:ident>/versions/<int:number>")
 @require("steward", "admin")
 def version(ident: str, number: int) -> Response:
     """An earlier version (description and content), for the owner's stewards."""

@@ -44,6 +44,9 @@ def _input():  # type: ignore[no-untyped-def]
             "send a form with 'file', 'data' or 'url'",
             status=415,
         )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise InputError(f"RDF bodies are UTF-8, not {charset}", status=415)
     return graph_of(request.get_data(), media_type=request.mimetype, fmt=fmt, source="body")
 
 
