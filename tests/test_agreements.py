@@ -272,3 +272,41 @@ def test_a_steward_sees_only_its_organisations_agreements(client, tokens, catalo
     graphs = catalogue.view_for(nav)
     assert "urn:eti:graph:agreement:nav-no-nav-pleiepenger" in graphs
     assert "urn:eti:graph:agreement:familieapp-flekkefjord-parorendestotte" not in graphs
+
+
+def test_answers_carry_the_duties_of_the_agreements_they_draw_on(client, tokens) -> None:
+    query = "ASK { ?s ?p ?o }"
+    with_agreement = client.get(
+        "/sparql", query_string={"query": query}, headers=bearer(tokens["app"])
+    )
+    duties = with_agreement.headers["ETI-Duties"]
+    assert "<https://eti.example/products/flekkefjord-parorendestotte>" in duties
+    assert "attribute" in duties and "refresh=P1D" in duties
+    assert 'rel="http://www.w3.org/ns/odrl/2/hasPolicy"' in with_agreement.headers["Link"]
+    anonymous = client.get("/sparql", query_string={"query": query})
+    assert "ETI-Duties" not in anonymous.headers
+    other_purpose = client.get(
+        "/sparql", query_string={"query": query, "purpose": RESEARCH}, headers=bearer(tokens["app"])
+    )
+    assert "ETI-Duties" not in other_purpose.headers
+
+
+def test_purpose_travels_with_a_sparql_request(client, tokens) -> None:
+    assert sees(client, tokens["app"], "flekkefjord-parorendestotte")
+    assert not sees(client, tokens["app"], "flekkefjord-parorendestotte", purpose=RESEARCH)
+    ask = (
+        "ASK { ?s a <http://purl.org/vocab/cpsv#PublicService> "
+        'FILTER(CONTAINS(STR(?s), "flekkefjord-parorendestotte")) }'
+    )
+    by_header = client.get(
+        "/sparql",
+        query_string={"query": ask},
+        headers={**bearer(tokens["app"]), "ETI-Purpose": RESEARCH},
+    )
+    assert by_header.json["boolean"] is False
+    bad = client.get(
+        "/sparql",
+        query_string={"query": "ASK {}", "purpose": "research"},
+        headers=bearer(tokens["app"]),
+    )
+    assert bad.status_code == 400

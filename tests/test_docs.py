@@ -101,3 +101,16 @@ def test_openapi_describes_exactly_the_rest_routes(app, client) -> None:
         path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
         served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == served
+
+
+def test_the_security_notes_cite_tests_that_exist() -> None:
+    root = Path(__file__).resolve().parent
+    text = (root.parent / "docs" / "security.md").read_text("utf-8")
+    cited = re.findall(r"`(test_\w+\.py)(?:::(\w+))?", text)
+    assert len(cited) > 20
+    for module, name in cited:
+        source = (root / module).read_text("utf-8")
+        if name:
+            assert f"def {name}(" in source, f"{module}::{name} does not exist"
+    for name in re.findall(r", `(test_\w+)`", text):
+        assert any(f"def {name}(" in p.read_text("utf-8") for p in root.glob("test_*.py")), name
