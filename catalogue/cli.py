@@ -205,6 +205,7 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
             cat.store.update("DROP ALL")
         with byte_progress(file, "restoring") as bar:
             n = cat.store.load(file, rdf_format, progress=bar.update)
+        rebuild_public(cat.store)  # the derived views, whatever produced the dump
     click.echo(f"restored {n} quads from {file}")
 
 

@@ -96,11 +96,6 @@ class Catalogue:
             done.update(demo.load(self.store, now=now))
         return done
 
-    def open_content_graphs(self) -> list[str]:
-        """Content graphs of products with an open offer (readable by anyone)."""
-        rows = self.store.query(queries.load("open-products"), default_graph=list(READ_VIEW))
-        return [content_graph(row["id"].value) for row in rows]
-
     def access(
         self, who: Identity, *, purpose: str | None = None, today: date | None = None
     ) -> Access:
@@ -149,8 +144,9 @@ class Catalogue:
         return triples
 
     def public_view(self) -> list[str]:
-        """The graphs an anonymous caller may read."""
-        return [*READ_VIEW, *self.open_content_graphs()]
+        """The graphs an anonymous caller may read: a handful, whatever the catalogue's
+        size (the open content is kept together in one graph)."""
+        return list(READ_VIEW)
 
     def check_services(self, info: sparqltext.QueryInfo) -> None:
         """Refuse SERVICE calls outside the allow-list before any connection is made, and

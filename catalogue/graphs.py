@@ -1,23 +1,26 @@
-"""Atomic graph writes that keep the shared reading view (``urn:eti:graph:public``) true.
+"""Atomic graph writes that keep the shared reading views true.
 
-Per-product graphs are the unit of writing. ``public`` holds the union of every
-product-description graph, so a reader's dataset stays a handful of graphs
-(public, agents, records, vocabularies, and the content its agreements open)
-instead of thousands. Every write here is one SPARQL Update: one transaction.
+Per-product graphs are the unit of writing. Two derived graphs keep a reader's
+dataset to a handful of graphs instead of thousands: ``public`` holds the union of
+every product-description graph, ``open`` the union of the content of every product
+with an open offer. Every write here is one SPARQL Update: one transaction, views
+included.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
 from . import queries
-from .namespaces import AGENTS, PUBLIC, RECORDS, VOCABULARIES
+from .namespaces import AGENTS, OPEN, PUBLIC, RECORDS, VOCABULARIES
 from .store import Store, bind_inline
 
 PUBLISHED_PREFIX = "urn:eti:graph:product:"
-READ_VIEW = (PUBLIC, AGENTS, RECORDS, VOCABULARIES)
+CONTENT_PREFIX = "urn:eti:graph:content:"
+READ_VIEW = (PUBLIC, OPEN, AGENTS, RECORDS, VOCABULARIES)
 
 
 def is_published(graph: str) -> bool:
@@ -37,13 +40,31 @@ def insert_data(changes: Mapping[str, Iterable[ox.Triple | ox.Quad] | None]) -> 
     return "INSERT DATA {\n" + "\n".join(lines) + "\n}" if lines else ""
 
 
+def _content_of(graph: str) -> str | None:
+    """The content graph that goes with a product-description graph."""
+    if graph.startswith(PUBLISHED_PREFIX):
+        return CONTENT_PREFIX + graph[len(PUBLISHED_PREFIX) :]
+    return None
+
+
+def _described_by(graph: str) -> ox.NamedNode:
+    return ox.NamedNode(PUBLISHED_PREFIX + graph[len(CONTENT_PREFIX) :])
+
+
 def replace_update(changes: Mapping[str, Sequence[ox.Triple | ox.Quad] | None]) -> str:
-    """The SPARQL Update that replaces each graph in ``changes`` whole (None drops it)."""
+    """The SPARQL Update that replaces each graph in ``changes`` whole (None drops it) and
+    keeps ``public`` and ``open`` equal to what they derive from."""
     ops: list[str] = []
+    # content whose openness may change with its product's description
+    reopened = [c for g in changes if (c := _content_of(g)) and c not in changes]
+    for graph in reopened:
+        ops.append(bind_inline(queries.load("unpublish-open"), {"g": ox.NamedNode(graph)}))
     for graph in changes:
         g = {"g": ox.NamedNode(graph)}
         if is_published(graph):
             ops.append(bind_inline(queries.load("unpublish-graph"), g))
+        elif graph.startswith(CONTENT_PREFIX):
+            ops.append(bind_inline(queries.load("unpublish-open"), g))
         ops.append(f"DROP SILENT GRAPH {ox.NamedNode(graph)}")
     data = insert_data(changes)
     if data:
@@ -51,7 +72,39 @@ def replace_update(changes: Mapping[str, Sequence[ox.Triple | ox.Quad] | None]) 
     for graph, triples in changes.items():
         if triples and is_published(graph):
             ops.append(bind_inline(queries.load("publish-graph"), {"g": ox.NamedNode(graph)}))
-    return " ;\n".join(ops)
+    for graph in [
+        *(g for g, t in changes.items() if t and g.startswith(CONTENT_PREFIX)),
+        *reopened,
+    ]:
+        ops.append(
+            bind_inline(
+                queries.load("publish-open"),
+                {"g": ox.NamedNode(graph), "described": _described_by(graph)},
+            )
+        )
+    return combine(ops)
+
+
+_PREFIX = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*$", re.I | re.M)
+_COMMENT = re.compile(r"^\s*#.*$", re.M)
+
+
+def combine(ops: Sequence[str]) -> str:
+    """One update request of several operations. The engine takes PREFIX declarations only
+    at the start of a request, so each operation's are gathered there (the project's
+    prefixes never clash)."""
+    prefixes: dict[str, str] = {}
+    bodies = []
+    for op in ops:
+        if not op:
+            continue
+        text = _COMMENT.sub("", op)
+        for name, iri in _PREFIX.findall(text):
+            if prefixes.setdefault(name, iri) != iri:
+                raise ValueError(f"prefix {name}: is declared twice with different IRIs")
+        bodies.append(_PREFIX.sub("", text).strip())
+    head = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items())
+    return head + " ;\n".join(b for b in bodies if b)
 
 
 def replace_graphs(
@@ -65,9 +118,9 @@ def replace_graphs(
     text = replace_update(changes)
     ops = [op for op in (text, *also) if op]
     if ops:
-        store.update(" ;\n".join(ops))
+        store.update(combine(ops))
 
 
 def rebuild_public(store: Store) -> None:
-    """Recompute ``public`` from the product graphs (after a raw load)."""
+    """Recompute ``public`` and ``open`` from what they derive from (after a raw load)."""
     store.update(queries.load("rebuild-public"))

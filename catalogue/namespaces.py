@@ -50,6 +50,7 @@ DEMO_BASE = "https://eti.example/"
 # Named graphs. Per-product graphs are the unit of writing; "public" is the
 # reading view everyone shares, kept equal to the union of the public graphs.
 PUBLIC = "urn:eti:graph:public"
+OPEN = "urn:eti:graph:open"  # the content of every product with an open offer
 AGENTS = "urn:eti:graph:agents"
 RECORDS = "urn:eti:graph:records"
 VOCABULARIES = "urn:eti:graph:vocabularies"

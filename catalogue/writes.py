@@ -22,6 +22,7 @@ from . import queries, rdfio, sparqltext
 from .graphs import replace_graphs
 from .namespaces import (
     AGENTS,
+    OPEN,
     PUBLIC,
     RECORDS,
     SYSTEM,
@@ -33,7 +34,7 @@ from .namespaces import (
 from .store import Store
 
 DEFAULT = ""  # the store's default graph, in change maps
-MAINTAINED = (PUBLIC, RECORDS, SYSTEM)
+MAINTAINED = (PUBLIC, OPEN, RECORDS, SYSTEM)
 MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
 WRITE_LOCK = threading.RLock()  # one write at a time: a read-modify-write never interleaves

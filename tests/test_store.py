@@ -143,3 +143,46 @@ def test_bind_inline_needs_where() -> None:
         bind_inline("ASK { ?s ?p ?o }", {"s": ox.NamedNode(EX)})
     with pytest.raises(TypeError):
         bind_inline("ASK WHERE { ?s ?p ?o }", {"s": ox.BlankNode()})
+
+
+OPEN_OFFER = """@prefix odrl: <http://www.w3.org/ns/odrl/2/> . @prefix eti: <https://w3id.org/eti#> .
+<http://example.org/{id}> odrl:hasPolicy <http://example.org/{id}/offer> .
+<http://example.org/{id}/offer> a odrl:Offer {open} .
+"""
+
+
+def _triples_of(text: str) -> list[ox.Triple]:
+    return [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in rdfio.parse_quads(text.encode(), ox.RdfFormat.TURTLE)
+    ]
+
+
+def test_open_view_follows_offers_and_content(store: Store) -> None:
+    from eti.catalogue.namespaces import OPEN, content_graph
+
+    shared = ox.Triple(ox.NamedNode(EX + "law"), ox.NamedNode(EX + "title"), ox.Literal("§ 9-10"))
+    own = ox.Triple(ox.NamedNode(EX + "svc-a"), ox.NamedNode(EX + "p"), ox.Literal("a"))
+    open_desc = _triples_of(OPEN_OFFER.format(id="a", open=", eti:OpenOffer"))
+    closed_desc = _triples_of(OPEN_OFFER.format(id="b", open=""))
+    replace_graphs(
+        store,
+        {
+            product_graph("a"): open_desc,
+            content_graph("a"): [shared, own],
+            product_graph("b"): closed_desc,
+            content_graph("b"): [shared],
+        },
+    )
+    assert {str(t) for t in store.triples(OPEN)} == {str(shared), str(own)}
+    # the offer closes: the content leaves the open view (a description-only write)
+    replace_graphs(store, {product_graph("a"): _triples_of(OPEN_OFFER.format(id="a", open=""))})
+    assert store.count(OPEN) == 0
+    # it opens again, then its content is withdrawn: b's closed copy of a shared triple
+    # does not keep it public
+    replace_graphs(store, {product_graph("a"): open_desc})
+    assert store.count(OPEN) == 2
+    replace_graphs(store, {product_graph("a"): None, content_graph("a"): None})
+    assert store.count(OPEN) == 0
+    rebuild_public(store)
+    assert store.count(OPEN) == 0
