@@ -235,8 +235,10 @@ def stream(answer: Answer) -> Body:
         return start(answer)
     except QueryTimeout as exc:
         metrics.current().timeout()
-        fail(503, "Query timeout", str(exc))
+        fail(503, "Query timeout", str(exc), {"Retry-After": "5"})
     except QueryFailed as exc:
+        if exc.kind == "query":
+            fail(400, "Query error", str(exc))
         fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
     raise AssertionError("unreachable")
 
@@ -254,10 +256,12 @@ def run(sparql: str, *, shift: int = 0, **options: Any) -> Answer:
     except QueryFailed as exc:
         if exc.kind == "syntax":
             fail(400, "Query syntax error", _shift_position(str(exc), shift))
+        if exc.kind == "query":  # e.g. a function the engine does not have
+            fail(400, "Query error", str(exc))
         fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
     except QueryTimeout as exc:
         metrics.current().timeout()
-        fail(503, "Query timeout", str(exc))
+        fail(503, "Query timeout", str(exc), {"Retry-After": "5"})
     except Overloaded as exc:
         metrics.current().reject("overloaded")
         fail(503, "Overloaded", str(exc), {"Retry-After": "2"})

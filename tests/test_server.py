@@ -190,3 +190,11 @@ def test_admins_read_the_default_graph_too(client, catalogue) -> None:
     )
     anonymous = client.get("/sparql", query_string={"query": query})
     assert admin.json["boolean"] is True and anonymous.json["boolean"] is False
+
+
+def test_an_unknown_function_is_a_400_not_a_503(client) -> None:
+    response = client.get(
+        "/sparql",
+        query_string={"query": "SELECT * WHERE { BIND(<http://example.org/nope>(1) AS ?x) }"},
+    )
+    assert response.status_code == 400
