@@ -76,17 +76,54 @@ _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 def bind_inline(sparql: str, bindings: Mapping[str, Term] | None) -> str:
-    """``sparql`` with ``bindings`` as a VALUES block at the start of its first WHERE group.
+    """``sparql`` with each bound variable replaced by its value, as pyoxigraph serialises
+    it (never pasted from user text), wherever the variable occurs as a token — except in a
+    SELECT projection, where the value is given by a ``BIND`` at the start of the first
+    WHERE group instead. (A VALUES block would be joined after the fact: the engine would
+    scan what a constant lets it look up.)
 
-    For the project's own ``.rq`` files (which always spell ``WHERE {``): the values are
-    serialised by pyoxigraph, never pasted from user text.
+    For the project's own ``.rq`` files, which always spell ``WHERE {``.
     """
     if not bindings:
         return sparql
-    match = _WHERE.search(sparql)
+    from .sparqltext import _TOKEN  # the lexer that knows strings, IRIs and comments
+
+    terms = {}
+    for name, term in bindings.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"not a variable name: {name!r}")
+        if not isinstance(term, ox.NamedNode | ox.Literal):
+            raise TypeError(f"?{name}: only IRIs and literals can be bound, not {term!r}")
+        terms[name] = str(term)  # N-Triples syntax, escaped by pyoxigraph
+    out: list[str] = []
+    projected: set[str] = set()  # kept as variables: the projection, ORDER/GROUP BY
+    in_projection = after_where = in_modifiers = False
+    depth = 0
+    for match in _TOKEN.finditer(sparql):
+        kind, value = match.lastgroup, match.group()
+        if kind == "word" and value.upper() == "SELECT" and depth == 0:
+            in_projection = True
+        elif kind == "word" and value.upper() == "WHERE" and depth == 0:
+            in_projection, after_where = False, True
+        elif kind == "other" and value == "{":
+            in_projection = False
+            depth += 1
+        elif kind == "other" and value == "}":
+            depth -= 1
+            if depth == 0 and after_where:
+                in_modifiers = True
+        if kind == "var" and value[1:] in terms:
+            if in_projection or in_modifiers:
+                projected.add(value[1:])
+            else:
+                value = terms[value[1:]]
+        out.append(value)
+    text = "".join(out)
+    match = _WHERE.search(text)
     if match is None:
         raise ValueError("a query with bindings needs a 'WHERE {' group")
-    return sparql[: match.end()] + " " + _values_block(bindings) + " " + sparql[match.end() :]
+    binds = "".join(f" BIND ({terms[n]} AS ?{n})" for n in sorted(projected))
+    return text[: match.end()] + binds + " " + text[match.end() :]
 
 
 class Store(ABC):

@@ -10,7 +10,7 @@ import pytest
 from eti.catalogue import rdfio
 from eti.catalogue.graphs import rebuild_public, replace_graphs
 from eti.catalogue.namespaces import PUBLIC, product_graph
-from eti.catalogue.store import QuerySyntaxError, Store, bind_inline
+from eti.catalogue.store import OxigraphStore, QuerySyntaxError, Store, bind_inline
 
 EX = "http://example.org/"
 TTL = b"""@prefix ex: <http://example.org/> .
@@ -186,3 +186,15 @@ def test_open_view_follows_offers_and_content(store: Store) -> None:
     assert store.count(OPEN) == 0
     rebuild_public(store)
     assert store.count(OPEN) == 0
+
+
+def test_bound_values_become_constants_but_projections_stay_variables() -> None:
+    text = 'SELECT ?g ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?s != "?g") } ORDER BY ?g'
+    bound = bind_inline(text, {"g": ox.NamedNode("urn:x:g")})
+    assert bound.startswith("SELECT ?g ?o WHERE { BIND (<urn:x:g> AS ?g)")
+    assert "GRAPH <urn:x:g> {" in bound and 'FILTER(?s != "?g")' in bound
+    assert bound.endswith("ORDER BY ?g")
+    store = OxigraphStore()
+    store.load(TTL, ox.RdfFormat.TURTLE, graph="urn:x:g")
+    rows = list(store.query(text, bindings={"g": ox.NamedNode("urn:x:g")}))
+    assert len(rows) == 6 and all(r["g"].value == "urn:x:g" for r in rows)
