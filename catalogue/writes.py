@@ -120,12 +120,26 @@ def _current(store: Store, graph: str, changes: Mapping[str, Sequence | None]) -
     return store.triples(graph)
 
 
+def agents_named(store: Store, triples: Sequence[ox.Triple], changes: Mapping) -> list[ox.Triple]:
+    """What the agents graph says about the IRIs ``triples`` refer to (their owners,
+    publishers, competent authorities, channels and places), not the whole graph."""
+    if AGENTS in changes:
+        return list(changes[AGENTS] or [])
+    named = {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
+    named -= {t.subject for t in triples}
+    out: list[ox.Triple] = []
+    for iri in sorted(named, key=str):
+        out += list(store.query(queries.load("agent-description"), bindings={"agent": iri}))
+    return out
+
+
 def context_for_product(
     store: Store, description: Sequence[ox.Triple], content: Sequence[ox.Triple], changes: Mapping
 ) -> list[ox.Triple]:
-    """The small context a product is validated with: the agents, and the other products
-    that claim to be the authoritative source of the same information items."""
-    context = _current(store, AGENTS, changes)
+    """The small context a product is validated with: the agents it names, and the other
+    products that claim to be the authoritative source of the same information items.
+    It does not grow with the catalogue."""
+    context = agents_named(store, [*description, *content], changes)
     services = {
         t.object
         for t in description
@@ -148,9 +162,9 @@ def context_for_product(
 def context_for_agreement(
     store: Store, triples: Sequence[ox.Triple], changes: Mapping
 ) -> list[ox.Triple]:
-    """The context of an agreement: the agents, its target product's description (with the
-    offer) and the other agreements between the same parties."""
-    context = _current(store, AGENTS, changes)
+    """The context of an agreement: the agents it names, its target product's description
+    (with the offer) and the other agreements on that product."""
+    context = agents_named(store, triples, changes)
     targets = {
         t.object for t in triples if t.predicate.value == "http://www.w3.org/ns/odrl/2/target"
     }
