@@ -130,7 +130,35 @@ class Catalogue:
                     if ident:
                         graphs.append(content_graph(ident))
                         granted.append(agreement)
+        # the content of open products is in the "open" graph already: listing it again
+        # would count every triple twice in the union (and make joins explode)
+        opened = self.open_content()
+        graphs = [g for g in graphs if g not in opened]
         return Access(list(dict.fromkeys(graphs)), granted)
+
+    def open_content(self) -> frozenset[str]:
+        """Content graphs of products with an open offer (cached until the next write)."""
+        cached = getattr(self, "_open_cache", None)
+        if cached is not None and cached[0] == self.store.generation:
+            return cached[1]
+        rows = self.store.query(queries.load("open-products"), default_graph=list(READ_VIEW))
+        opened = frozenset(content_graph(row["id"].value) for row in rows)
+        self._open_cache = (self.store.generation, opened)
+        return opened
+
+    def reading_view(
+        self, who: Identity, *, purpose: str | None = None, today: date | None = None
+    ) -> Access:
+        """Like ``access``, but for an admin the public view and every content graph of a
+        closed product, instead of every graph (whose derived views repeat the rest)."""
+        if who.role != "admin":
+            return self.access(who, purpose=purpose, today=today)
+        closed = [
+            g
+            for g in self.store.named_graphs()
+            if g.startswith("urn:eti:graph:content:") and g not in self.open_content()
+        ]
+        return Access([*READ_VIEW, *closed], [])
 
     def view_for(self, who: Identity, *, purpose: str | None = None) -> list[str]:
         """The graphs ``who`` may read now (see ``access``)."""

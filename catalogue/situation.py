@@ -42,7 +42,7 @@ def compile_situation(
     if not rows:
         raise NotFound(f"no municipality {municipality} in the catalogue")
     place = rows[0]["place"]
-    access = catalogue.access(who, purpose=purpose, today=today)
+    access = catalogue.reading_view(who, purpose=purpose, today=today)
     labels = catalogue.searcher.index().labels
     services: dict[str, dict[str, Any]] = {}
     for row in store.query(

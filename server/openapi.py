@@ -39,6 +39,11 @@ def _errors(*codes: int) -> dict[str, Any]:
     }
 
 
+# gunicorn refuses a request line over 8190 bytes (its ceiling, whatever limit_request_line
+# says) with an HTML 414 before the application sees it: long query strings meet it.
+TOO_LONG = {"414": {"description": "request line over 8190 bytes (the HTTP server's limit)"}}
+
+
 def _rdf_body(required: bool = True) -> dict[str, Any]:
     return {
         "required": required,
@@ -74,7 +79,11 @@ IDENT = {
     "name": "ident",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,127}$"},
+    "schema": {
+        "type": "string",
+        "pattern": "^[a-z0-9][a-z0-9-]{0,127}$",
+        "examples": ["nav-pleiepenger"],
+    },
 }
 OBJECT = {"type": "object"}
 BEARER = [{"bearer": []}]
@@ -116,7 +125,7 @@ def spec() -> dict[str, Any]:
                 "get": {
                     "summary": "Search products with facets",
                     "parameters": product_search,
-                    "responses": {"200": _json(OBJECT), **_errors(400)},
+                    "responses": {"200": _json(OBJECT), **_errors(400), **TOO_LONG},
                 },
                 "post": {
                     "summary": "Register a product",
@@ -224,7 +233,7 @@ def spec() -> dict[str, Any]:
                 "get": {
                     "summary": "One agreement, for its parties",
                     "security": BEARER,
-                    "responses": {"200": _json(OBJECT), **_errors(401, 403, 404)},
+                    "responses": {"200": _json(OBJECT), **_errors(401, 403, 404), **TOO_LONG},
                 },
             },
             "/api/agreements/{ident}/{action}": {
@@ -240,7 +249,11 @@ def spec() -> dict[str, Any]:
                 "post": {
                     "summary": "A transition of the agreement lifecycle",
                     "security": BEARER,
-                    "responses": {"200": _json(OBJECT), **_errors(401, 403, 404, 409, 422)},
+                    "responses": {
+                        "200": _json(OBJECT),
+                        **_errors(401, 403, 404, 409, 422),
+                        **TOO_LONG,
+                    },
                 },
             },
             "/api/needs": {
@@ -277,7 +290,10 @@ def spec() -> dict[str, Any]:
                     "summary": "What applies to a family's situation",
                     "parameters": [
                         _q(
-                            "municipality", {"type": "string"}, "municipality number", required=True
+                            "municipality",
+                            {"type": "string", "pattern": "^[0-9]{4}$", "examples": ["4207"]},
+                            "municipality number (four digits)",
+                            required=True,
                         ),
                         _q(
                             "age",
@@ -287,7 +303,7 @@ def spec() -> dict[str, Any]:
                         _q("need", {"type": "string"}, "a Los IRI, slug or words", many=True),
                         _q("purpose", {"type": "string"}, "DPV purpose IRI"),
                     ],
-                    "responses": {"200": _json(OBJECT), **_errors(400, 401, 404)},
+                    "responses": {"200": _json(OBJECT), **_errors(400, 401, 404), **TOO_LONG},
                 }
             },
             "/api/validate": {
@@ -306,7 +322,11 @@ def spec() -> dict[str, Any]:
                         _q("as_of", {"type": "string", "format": "date"}, "as-of date"),
                     ],
                     "requestBody": _rdf_body(),
-                    "responses": {"200": _json(OBJECT, "the report"), **_errors(400, 413, 415)},
+                    "responses": {
+                        "200": _json(OBJECT, "the report"),
+                        **_errors(400, 413, 415),
+                        **TOO_LONG,
+                    },
                 }
             },
             "/api/harvests": {

@@ -29,7 +29,7 @@ class _Gunicorn(BaseApplication):
         self.cfg.set("timeout", max(60, int(s.query_timeout * 2)))
         self.cfg.set("graceful_timeout", 10)
         self.cfg.set("accesslog", None)
-        self.cfg.set("limit_request_line", 16384)
+        self.cfg.set("limit_request_line", 8190)  # gunicorn's ceiling; longer lines: 414
 
     def load(self):  # type: ignore[no-untyped-def]
         catalogue = Catalogue(self.settings)
