@@ -1,0 +1,96 @@
+"""Registration with validation, in process: ``eti.catalogue.registry.register``.
+
+    python bench/register_bench.py --store PATH --count 30 [--kind lean|full] [--profile OUT]
+
+Registers ``--count`` generated products (after ``--warmup`` that are not timed: the
+first loads the shapes and vocabularies) into the embedded store at PATH, each as the
+steward of its owner, and prints JSON: the time of each registration in ms and the
+number of triples of each product. ``--profile`` writes a pyinstrument profile (HTML and
+text) of the timed registrations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import AS_OF, Generator
+
+from eti.catalogue import registry
+from eti.catalogue.auth import Identity
+from eti.catalogue.store import OxigraphStore
+
+
+def quads_of(product) -> list[ox.Quad]:
+    body = [f"{s} {p} {o} .\n" for s, p, o in product.description]
+    content = f"<urn:eti:graph:content:{product.ident}>"
+    body += [f"{s} {p} {o} {content} .\n" for s, p, o in product.content]
+    return list(ox.parse("".join(body).encode(), ox.RdfFormat.N_QUADS))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--count", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kind", choices=["lean", "full"], default="lean")
+    parser.add_argument("--prefix", default="reg-")
+    parser.add_argument("--profile", type=Path, default=None)
+    args = parser.parse_args()
+
+    gen = Generator(args.seed)
+    products = [
+        gen.product(i, lean=args.kind == "lean", prefix=f"{args.prefix}{args.kind}-")
+        for i in range(args.warmup + args.count)
+    ]
+    store = OxigraphStore(args.store)
+    times, sizes = [], []
+    profiler = None
+    try:
+        for i, product in enumerate(products):
+            quads = quads_of(product)
+            who = Identity(role="steward", org=product.owner.orgnr, name="bench")
+            if i == args.warmup and args.profile is not None:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=0.0005)
+                profiler.start()
+            started = time.perf_counter()
+            registry.register(store, quads, who=who, as_of=AS_OF)
+            took = (time.perf_counter() - started) * 1000
+            if i >= args.warmup:
+                times.append(took)
+                sizes.append(len(quads))
+    finally:
+        if profiler is not None:
+            profiler.stop()
+            args.profile.with_suffix(".html").write_text(profiler.output_html())
+            args.profile.with_suffix(".txt").write_text(
+                profiler.output_text(unicode=True, color=False, show_all=False)
+            )
+        store.close()
+    json.dump(
+        {
+            "kind": args.kind,
+            "times_ms": [round(t, 2) for t in times],
+            "median_ms": round(statistics.median(times), 2),
+            "triples": sizes,
+            "median_triples": statistics.median(sizes),
+        },
+        sys.stdout,
+    )
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
