@@ -167,8 +167,9 @@ class Catalogue:
     def product_triples(self, ident: str, who: Identity) -> list[ox.Triple]:
         """A product's description, and its content when ``who`` may read it."""
         triples = self.store.triples(product_graph(ident))
-        if content_graph(ident) in self.view_for(who):
-            triples += self.store.triples(content_graph(ident))
+        content = content_graph(ident)
+        if content in self.open_content() or content in self.view_for(who):
+            triples += self.store.triples(content)
         return triples
 
     def public_view(self) -> list[str]:

@@ -230,3 +230,15 @@ def test_token_in_the_query_string_is_refused(client, tokens) -> None:
         headers={"Content-Type": "application/trig"},
     )
     assert response.status_code == 400
+
+
+def test_a_product_reads_whole_for_everyone_when_its_offer_is_open(client, tokens) -> None:
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {tokens['nav']}"},
+        {"Authorization": f"Bearer {tokens['channel']}"},
+    ):
+        r = client.get(
+            "/api/products/nav-pleiepenger", headers={**headers, "Accept": "application/n-triples"}
+        )
+        assert "http://purl.org/vocab/cpsv#PublicService" in r.data.decode(), headers
