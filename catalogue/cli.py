@@ -24,6 +24,7 @@ from .auth import ROLES, Identity, TokenTable
 from .config import Settings
 from .core import Catalogue
 from .graphs import rebuild_public
+from .namespaces import PUBLIC
 from .store import ProgressReader, QuerySyntaxError, StoreError
 from .writes import RuleBroken, WriteError
 
@@ -205,7 +206,8 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
             cat.store.update("DROP ALL")
         with byte_progress(file, "restoring") as bar:
             n = cat.store.load(file, rdf_format, progress=bar.update)
-        rebuild_public(cat.store)  # the derived views, whatever produced the dump
+        if not cat.store.count(PUBLIC):  # a dump made elsewhere, without the derived views
+            rebuild_public(cat.store)
     click.echo(f"restored {n} quads from {file}")
 
 
