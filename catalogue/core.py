@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -21,6 +22,8 @@ from .namespaces import (
     product_graph,
 )
 from .store import DEFAULT_GRAPH, OxigraphStore, Store, open_store
+
+_RUNNER_LOCK = threading.Lock()
 
 
 @dataclass
@@ -67,18 +70,23 @@ class Catalogue:
         """What answers read queries: worker processes for the embedded store on disk
         (so a timeout can stop the work), this process otherwise."""
         if self._runner is None:
-            store, s = self.store, self.settings
-            if isinstance(store, OxigraphStore) and store.path is not None and s.query_workers > 0:
-                self._runner = QueryPool(
-                    str(store.path),
-                    workers=s.query_workers,
-                    timeout=s.query_timeout,
-                    queue_wait=s.query_queue_wait,
-                )
-                store.on_write.append(self._runner.written)
-            else:
-                self._runner = InlineRunner(store.query, timeout=s.query_timeout)
+            with _RUNNER_LOCK:  # concurrent first requests must not each start a pool
+                if self._runner is None:
+                    self._runner = self._new_runner()
         return self._runner
+
+    def _new_runner(self) -> QueryPool | InlineRunner:
+        store, s = self.store, self.settings
+        if isinstance(store, OxigraphStore) and store.path is not None and s.query_workers > 0:
+            pool = QueryPool(
+                str(store.path),
+                workers=s.query_workers,
+                timeout=s.query_timeout,
+                queue_wait=s.query_queue_wait,
+            )
+            store.on_write.append(pool.written)
+            return pool
+        return InlineRunner(store.query, timeout=s.query_timeout)
 
     def __enter__(self) -> Catalogue:
         return self
