@@ -145,30 +145,14 @@ def split(quads: Sequence[ox.Quad | ox.Triple]) -> Submission:
 
     content_nodes = reach(services, None)
     products = [s for s, kinds in types.items() if DPROD + "DataProduct" in kinds]
-    description_nodes = reach(products, AUTHORITATIVE) - (
-        content_nodes - reach_shared(products, by_subject, content_nodes)
-    )
+    # what the product reaches (not through the items it is the source of) stays in the
+    # description, also when a service reaches it too (e.g. a shared contact point)
+    description_nodes = reach(products, AUTHORITATIVE)
     description = [
         t for t in triples if t.subject not in content_nodes or t.subject in description_nodes
     ]
     content = [t for t in triples if t.subject in content_nodes]
     return Submission(description, content)
-
-
-def reach_shared(products: list, by_subject: dict, content_nodes: set) -> set:
-    """Content nodes the product reaches too (e.g. a shared contact point)."""
-    seen, todo = set(), list(products)
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for t in by_subject.get(node, []):
-            if t.predicate.value == AUTHORITATIVE:
-                continue
-            if t.object in by_subject:
-                todo.append(t.object)
-    return seen & content_nodes
 
 
 def product_iri(description: Sequence[ox.Triple]) -> ox.NamedNode:
