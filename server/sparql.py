@@ -156,28 +156,44 @@ def _utf8_body() -> str:
     return ""
 
 
+def posted_text(param: str, direct: str, article: str, elsewhere: tuple[str, str]) -> str | None:
+    """The operation text of a form POST or a direct POST (SPARQL 1.1 Protocol §2.1, §2.2):
+    ``param`` names the form field, ``direct`` the media type of a direct POST; a form
+    carrying only ``elsewhere[0]`` gets the hint ``elsewhere[1]``. 400 for more than one,
+    415 for any other body."""
+    if request.mimetype == direct:
+        if param in request.args:
+            fail(400, "Bad Request", f"a direct POST carries the {param} in its body only")
+        values = [_utf8_body()]
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        values = request.values.getlist(param)
+        if not values and elsewhere[0] in request.values:
+            fail(400, "Bad Request", elsewhere[1])
+    else:
+        fail(
+            415,
+            "Unsupported Media Type",
+            f"POST {article} {param} as {direct} or application/x-www-form-urlencoded",
+        )
+    if len(values) > 1:
+        fail(400, "Bad Request", f"more than one {param} given (parameter '{param}')")
+    return values[0] if values else None
+
+
 def query_text() -> str | None:
     """The query of a GET, a form POST or a direct POST (SPARQL 1.1 Protocol §2.1);
     400 for more than one query, 415 for any other POST body."""
     if request.method in ("GET", "HEAD"):
         values = request.args.getlist("query")
-    elif request.mimetype == "application/sparql-query":
-        if "query" in request.args:
-            fail(400, "Bad Request", "a direct POST carries the query in its body only")
-        values = [_utf8_body()]
-    elif request.mimetype == "application/x-www-form-urlencoded":
-        values = request.values.getlist("query")
-        if not values and "update" in request.values:
-            fail(400, "Bad Request", "updates are POSTed to /update (SPARQL 1.1 Update)")
-    else:
-        fail(
-            415,
-            "Unsupported Media Type",
-            "POST a query as application/sparql-query or application/x-www-form-urlencoded",
-        )
-    if len(values) > 1:
-        fail(400, "Bad Request", "more than one query given (parameter 'query')")
-    return values[0] if values else None
+        if len(values) > 1:
+            fail(400, "Bad Request", "more than one query given (parameter 'query')")
+        return values[0] if values else None
+    return posted_text(
+        "query",
+        "application/sparql-query",
+        "a",
+        ("update", "updates are POSTed to /update (SPARQL 1.1 Update)"),
+    )
 
 
 def with_base(text: str, base: str) -> tuple[str, int]:

@@ -14,32 +14,22 @@ from eti.catalogue.store import StoreError
 
 from .auth import require
 from .errors import fail
-from .sparql import _utf8_body, query_hash
+from .sparql import posted_text, query_hash
 
 bp = Blueprint("update", __name__)
 
 
 def update_text() -> str:
     """The update of a form POST or a direct POST (SPARQL 1.1 Protocol §2.2)."""
-    if request.mimetype == "application/sparql-update":
-        if "update" in request.args:
-            fail(400, "Bad Request", "a direct POST carries the update in its body only")
-        values = [_utf8_body()]
-    elif request.mimetype == "application/x-www-form-urlencoded":
-        values = request.values.getlist("update")
-        if not values and "query" in request.values:
-            fail(400, "Bad Request", "queries go to /sparql (SPARQL 1.1 Query)")
-    else:
-        fail(
-            415,
-            "Unsupported Media Type",
-            "POST an update as application/sparql-update or application/x-www-form-urlencoded",
-        )
-    if len(values) > 1:
-        fail(400, "Bad Request", "more than one update given (parameter 'update')")
-    if not values or not values[0].strip():
+    text = posted_text(
+        "update",
+        "application/sparql-update",
+        "an",
+        ("query", "queries go to /sparql (SPARQL 1.1 Query)"),
+    )
+    if not text or not text.strip():
         fail(400, "Bad Request", "no update given (parameter 'update')")
-    return values[0]
+    return text
 
 
 def graph_parameters(name: str) -> list[str]:
