@@ -10,8 +10,8 @@ writes into ``--out``:
     ``urn:eti:graph:content:{id}``, ``urn:eti:graph:history:{id}:1``,
     ``urn:eti:graph:agreement:{id}``, ``urn:eti:graph:agents``, ``urn:eti:graph:records``,
     ``urn:eti:graph:vocabularies``, ``urn:eti:graph:public`` (the union of the product
-    graphs) and ``urn:eti:graph:open`` (the union of the content graphs of the products
-    with an open offer).
+    graphs), ``urn:eti:graph:open`` (the union of the content graphs of the products
+    with an open offer) and ``urn:eti:graph:read`` (the union of the five graphs below).
 ``public.nq``
     what an anonymous caller of the ETI server sees, for the peers (oxigraph serve with
     ``--union-default-graph``, rdflib-endpoint): the graphs ``public``, ``open``,
@@ -89,6 +89,7 @@ AGENTS = "urn:eti:graph:agents"
 RECORDS = "urn:eti:graph:records"
 VOCABULARIES = "urn:eti:graph:vocabularies"
 OPEN = "urn:eti:graph:open"
+READ = "urn:eti:graph:read"
 SHARED = f"<{BASE}legal/"  # resources described in the content of many products
 
 # The day the generated catalogue is "as of": dates are drawn before it, so that
@@ -733,7 +734,11 @@ def generate(n: int, seed: int, out: Path, *, channels: int = 20, open_share: fl
         def both(line: str) -> None:
             cat.write(line)
             pub.write(line)
-            counts["catalogue_quads"] += 1
+            # the catalogue also holds these triples in "read", the one graph its
+            # anonymous queries scan (the union of the graphs the peers hold)
+            statement = line.rstrip()[:-1].rstrip().rsplit(" ", 1)[0]
+            cat.write(f"{statement} <{READ}> .\n")
+            counts["catalogue_quads"] += 2
             counts["public_quads"] += 1
 
         for line in vocab:

@@ -24,7 +24,7 @@ from .auth import ROLES, Identity, TokenTable
 from .config import Settings
 from .core import Catalogue
 from .graphs import rebuild_public
-from .namespaces import PUBLIC
+from .namespaces import PUBLIC, READ
 from .store import ProgressReader, QuerySyntaxError, StoreError
 from .writes import RuleBroken, WriteError
 
@@ -206,7 +206,7 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
             cat.store.update("DROP ALL")
         with byte_progress(file, "restoring") as bar:
             n = cat.store.load(file, rdf_format, progress=bar.update)
-        if not cat.store.count(PUBLIC):  # a dump made elsewhere, without the derived views
+        if not (cat.store.count(PUBLIC) and cat.store.count(READ)):  # no derived views
             rebuild_public(cat.store)
     click.echo(f"restored {n} quads from {file}")
 

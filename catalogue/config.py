@@ -26,6 +26,8 @@ SETTINGS: dict[str, str] = {
     "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
     "query_timeout": "seconds after which a query is stopped and answered with an error",
     "max_rows": "most result rows a query returns (truncation is never silent)",
+    "answer_cache": "MiB of whole query answers kept until the next write (embedded store; "
+    "0: none)",
     "max_body": "largest request body accepted, in bytes",
     "service_allow": "IRI prefixes that SPARQL SERVICE may call (a list; empty: none)",
     "allow_private_urls": "let the validator fetch loopback/private addresses (tests only)",
@@ -51,6 +53,7 @@ class Settings:
     query_queue_wait: float = 5.0
     query_timeout: float = 30.0
     max_rows: int = 10_000
+    answer_cache: int = 64
     max_body: int = 10 * 1024 * 1024
     service_allow: list[str] = field(default_factory=list)
     allow_private_urls: bool = False

@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime
 import pyoxigraph as ox
 
 from . import agreements, demo, queries, registry, search, sparqltext, vocab
+from .answercache import AnswerCache
 from .auth import Identity
 from .config import Settings
 from .executor import Answer, InlineRunner, Job, QueryPool
-from .graphs import READ_VIEW
+from .graphs import READ_VIEW, collapse
 from .namespaces import (
     PREFIXES,
     SYSTEM,
@@ -32,6 +33,7 @@ class Access:
 
     graphs: list[str]
     agreements: list = field(default_factory=list)
+    opened: frozenset[str] = frozenset()  # content graphs read through the open view
 
 
 class QueryRefused(ValueError):
@@ -45,6 +47,7 @@ class Catalogue:
         self.settings = settings or Settings()
         self._runner: QueryPool | InlineRunner | None = None
         self._searcher: search.Searcher | None = None
+        self._answers: AnswerCache | None = None
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,
@@ -64,6 +67,19 @@ class Catalogue:
         if self._searcher is None:
             self._searcher = search.Searcher(self.store)
         return self._searcher
+
+    @property
+    def answers(self) -> AnswerCache | None:
+        """Whole answers kept until the next write: for the embedded store only (a remote
+        store may be written by others), when ``answer_cache`` is not 0."""
+        if self._answers is None and self.settings.answer_cache > 0:
+            if isinstance(self.store, OxigraphStore):
+                with _RUNNER_LOCK:
+                    if self._answers is None:
+                        cache = AnswerCache(self.settings.answer_cache * 1024 * 1024)
+                        self.store.on_write.append(cache.clear)
+                        self._answers = cache
+        return self._answers
 
     @property
     def runner(self) -> QueryPool | InlineRunner:
@@ -142,16 +158,19 @@ class Catalogue:
         # would count every triple twice in the union (and make joins explode)
         opened = self.open_content()
         graphs = [g for g in graphs if g not in opened]
-        return Access(list(dict.fromkeys(graphs)), granted)
+        return Access(list(dict.fromkeys(graphs)), granted, opened)
 
     def open_content(self) -> frozenset[str]:
         """Content graphs of products with an open offer (cached until the next write)."""
         cached = getattr(self, "_open_cache", None)
-        if cached is not None and cached[0] == self.store.generation:
+        # the generation is read before the query: a write that lands while it runs then
+        # leaves the answer keyed to the older generation, never a stale answer to the new
+        generation = self.store.generation
+        if cached is not None and cached[0] == generation:
             return cached[1]
-        rows = self.store.query(queries.load("open-products"), default_graph=list(READ_VIEW))
+        rows = self.store.query(queries.load("open-products"), default_graph=collapse(READ_VIEW))
         opened = frozenset(content_graph(row["id"].value) for row in rows)
-        self._open_cache = (self.store.generation, opened)
+        self._open_cache = (generation, opened)
         return opened
 
     def reading_view(
@@ -161,10 +180,11 @@ class Catalogue:
         closed product, instead of every graph (whose derived views repeat the rest)."""
         if who.role != "admin":
             return self.access(who, purpose=purpose, today=today)
+        opened = self.open_content()
         closed = [
             g
             for g in self.store.named_graphs()
-            if g.startswith("urn:eti:graph:content:") and g not in self.open_content()
+            if g.startswith("urn:eti:graph:content:") and g not in opened
         ]
         return Access([*READ_VIEW, *closed], [])
 
@@ -174,11 +194,11 @@ class Catalogue:
 
     def product_triples(self, ident: str, who: Identity) -> list[ox.Triple]:
         """A product's description, and its content when ``who`` may read it."""
-        triples = self.store.triples(product_graph(ident))
         content = content_graph(ident)
-        if content in self.open_content() or content in self.view_for(who):
-            triples += self.store.triples(content)
-        return triples
+        access = self.access(who)  # one view: open and granted content judged together
+        if content in access.opened or content in access.graphs:
+            return self.store.triples(product_graph(ident), content)
+        return self.store.triples(product_graph(ident))
 
     def public_view(self) -> list[str]:
         """The graphs an anonymous caller may read: a handful, whatever the catalogue's
@@ -216,7 +236,7 @@ class Catalogue:
         self.check_services(info)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
-        return self.store.query(sparql, default_graph=default, named_graphs=named)
+        return self.store.query(sparql, default_graph=collapse(default), named_graphs=named)
 
     def answer(
         self,
@@ -239,11 +259,20 @@ class Catalogue:
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
         job = Job(
             sparql,
-            default_graph=default,
+            default_graph=collapse(default),
             named_graphs=named,
             solutions_media=solutions_media,
             graph_media=graph_media,
             max_rows=self.settings.max_rows if max_rows is None else max_rows,
             prefixes=PREFIXES,
         )
-        return self.runner.run(job)
+        cache = self.answers
+        if cache is None or info.volatile or info.services:
+            return self.runner.run(job)
+        key = (sparql, tuple(job.default_graph or ()), tuple(named), solutions_media)
+        key += (graph_media, job.max_rows)
+        generation = self.store.generation  # before the query: see AnswerCache
+        kept = cache.get(key, generation)
+        if kept is not None:
+            return kept
+        return cache.keep(key, generation, self.runner.run(job))

@@ -1,10 +1,11 @@
 """Atomic graph writes that keep the shared reading views true.
 
-Per-product graphs are the unit of writing. Two derived graphs keep a reader's
-dataset to a handful of graphs instead of thousands: ``public`` holds the union of
-every product-description graph, ``open`` the union of the content of every product
-with an open offer. Every write here is one SPARQL Update: one transaction, views
-included.
+Per-product graphs are the unit of writing. Derived graphs keep a reader's dataset to
+one graph instead of thousands: ``public`` holds the union of every product-description
+graph, ``open`` the union of the content of every product with an open offer, and
+``read`` the union of public, open, agents, records and vocabularies (what anyone may
+read, as one graph: a query over one graph is 2–4× faster than over five). Every write
+here is one SPARQL Update: one transaction, views included.
 """
 
 from __future__ import annotations
@@ -15,12 +16,25 @@ from collections.abc import Iterable, Mapping, Sequence
 import pyoxigraph as ox
 
 from . import queries
-from .namespaces import AGENTS, OPEN, PUBLIC, RECORDS, VOCABULARIES
+from .namespaces import AGENTS, OPEN, PUBLIC, READ, RECORDS, VOCABULARIES
 from .store import Store, bind_inline
 
 PUBLISHED_PREFIX = "urn:eti:graph:product:"
 CONTENT_PREFIX = "urn:eti:graph:content:"
-READ_VIEW = (PUBLIC, OPEN, AGENTS, RECORDS, VOCABULARIES)
+READ_VIEW = (PUBLIC, OPEN, AGENTS, RECORDS, VOCABULARIES)  # the sources of READ
+
+
+def feeds_read(graph: str) -> bool:
+    """True for graphs whose triples reach ``read`` (directly, or through public/open)."""
+    return graph.startswith((PUBLISHED_PREFIX, CONTENT_PREFIX)) or graph in READ_VIEW
+
+
+def collapse(default_graph: Sequence[str]) -> list[str]:
+    """A default graph that names every source of ``read`` reads ``read`` instead: the
+    same triples (their RDF merge), one graph for the engine to scan."""
+    if not set(READ_VIEW) <= set(default_graph):
+        return list(default_graph)
+    return [READ, *(g for g in default_graph if g not in READ_VIEW and g != READ)]
 
 
 def is_published(graph: str) -> bool:
@@ -51,12 +65,18 @@ def _described_by(graph: str) -> ox.NamedNode:
     return ox.NamedNode(PUBLISHED_PREFIX + graph[len(CONTENT_PREFIX) :])
 
 
-def replace_update(changes: Mapping[str, Sequence[ox.Triple | ox.Quad] | None]) -> str:
-    """The SPARQL Update that replaces each graph in ``changes`` whole (None drops it) and
-    keeps ``public`` and ``open`` equal to what they derive from."""
+def replace_update(
+    changes: Mapping[str, Sequence[ox.Triple | ox.Quad] | None], also: Sequence[str] = ()
+) -> str:
+    """The SPARQL Update that replaces each graph in ``changes`` whole (None drops it), runs
+    ``also`` (complete operations; they may stage what they remove from a source of
+    ``read``), and keeps ``public``, ``open`` and ``read`` equal to what they derive from."""
     ops: list[str] = []
     # content whose openness may change with its product's description
     reopened = [c for g in changes if (c := _content_of(g)) and c not in changes]
+    touched = [g for g in [*changes, *reopened] if feeds_read(g)]
+    for graph in touched:  # their old triples: candidates to leave "read"
+        ops.append(bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(graph)}))
     for graph in reopened:
         ops.append(bind_inline(queries.load("unpublish-open"), {"g": ox.NamedNode(graph)}))
     for graph in changes:
@@ -82,6 +102,11 @@ def replace_update(changes: Mapping[str, Sequence[ox.Triple | ox.Quad] | None]) 
                 {"g": ox.NamedNode(graph), "described": _described_by(graph)},
             )
         )
+    ops += [op for op in also if op]
+    for graph in touched:
+        ops.append(bind_inline(queries.load("read-add"), {"g": ox.NamedNode(graph)}))
+    if touched or any(also):
+        ops.append(queries.load("read-prune"))
     return combine(ops)
 
 
@@ -115,12 +140,17 @@ def replace_graphs(
 ) -> None:
     """Replace graphs whole in one transaction; ``also`` adds more update operations
     (already complete SPARQL text) to the same transaction."""
-    text = replace_update(changes)
-    ops = [op for op in (text, *also) if op]
-    if ops:
-        store.update(combine(ops))
+    text = replace_update(changes, also)
+    if text:
+        store.update(text)
 
 
 def rebuild_public(store: Store) -> None:
-    """Recompute ``public`` and ``open`` from what they derive from (after a raw load)."""
+    """Recompute ``public``, ``open`` and ``read`` from what they derive from (after a raw
+    load)."""
     store.update(queries.load("rebuild-public"))
+
+
+def sync_read(store: Store, graph: str) -> None:
+    """Add a source graph of ``read`` to it whole (after a raw load into that graph)."""
+    store.update(queries.load("read-sync"), bindings={"g": ox.NamedNode(graph)})

@@ -55,6 +55,12 @@ AGENTS = "urn:eti:graph:agents"
 RECORDS = "urn:eti:graph:records"
 VOCABULARIES = "urn:eti:graph:vocabularies"
 SYSTEM = "urn:eti:graph:system"
+# The union of public, open, agents, records and vocabularies as one graph: an anonymous
+# query reads one graph instead of merging five (2–4× faster on the channel mix).
+READ = "urn:eti:graph:read"
+# Old triples of the graphs one update replaces, kept only inside that update: what may
+# leave "read". Never outlives the transaction.
+STAGED = "urn:eti:graph:staged"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 

@@ -31,6 +31,7 @@ from .namespaces import (
     PROV,
     RDF,
     RDFS,
+    READ,
     RECORDS,
     XSD,
     content_graph,
@@ -329,8 +330,9 @@ def _record_ops(
         triples.append(
             t(this, DCAT + "previousVersion", ox.NamedNode(record_iri(ident, version - 1)))
         )
+    stage = bind_inline(queries.load("stage-record"), {"record": record})
     clear = bind_inline(queries.load("clear-current-record"), {"record": record})
-    return [clear, insert_data({RECORDS: triples})]
+    return [stage, clear, insert_data({RECORDS: triples, READ: triples})]
 
 
 @serialised

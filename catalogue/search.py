@@ -141,6 +141,8 @@ class Index:
 
 def build(store: Store) -> Index:
     """Read the public catalogue into a fresh index."""
+    # keyed to the generation before the reads: a write landing meanwhile makes it stale
+    generation = store.generation
     docs: dict[str, Document] = {}
     for row in store.query(queries.load("search-documents")):
         iri = row["product"].value
@@ -173,7 +175,7 @@ def build(store: Store) -> Index:
     for row in store.query(queries.load("search-labels")):
         lang = row["label"].language or "und"
         labels[row["value"].value].setdefault(lang, row["label"].value)
-    return Index(docs, stems, frequency, dict(labels), store.generation, time.monotonic())
+    return Index(docs, stems, frequency, dict(labels), generation, time.monotonic())
 
 
 class Searcher:

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from . import queries, search
 from .auth import Identity
+from .graphs import collapse
 from .writes import BadInput, NotFound
 
 LOS = "https://psi.norge.no/los/"
@@ -48,7 +49,7 @@ def compile_situation(
     for row in store.query(
         queries.load("situation"),
         bindings={"place": place},
-        default_graph=access.graphs,
+        default_graph=collapse(access.graphs),
         named_graphs=access.graphs,
     ):
         iri = row["service"].value

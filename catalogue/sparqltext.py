@@ -43,6 +43,7 @@ class QueryInfo:
     all_graphs: bool = False  # DROP/CLEAR ALL or NAMED
     load: bool = False  # LOAD <url>
     depth: int = 0  # deepest nesting of { ( [
+    volatile: bool = False  # NOW(), RAND(), UUID()…: two runs may answer differently
 
     def check_depth(self) -> None:
         """Refuse a text nested deeper than MAX_DEPTH: the engine's parser recurses, and
@@ -57,6 +58,10 @@ class QueryInfo:
     def has_dataset(self) -> bool:
         """True when the query names its own dataset (FROM or FROM NAMED)."""
         return bool(self.from_graphs or self.from_named)
+
+
+# functions whose value changes from one run to the next (SPARQL 1.1 §17.4)
+VOLATILE = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -110,6 +115,8 @@ def inspect(text: str, base: str | None = None) -> QueryInfo:
             base = _absolute(tokens[i + 1][1][1:-1], base)
             i += 2
             continue
+        if upper in VOLATILE:
+            info.volatile = True
         if upper in FORMS and info.form is None:
             info.form = upper
         elif upper == "FROM" and i + 1 < len(tokens):

@@ -199,13 +199,19 @@ class Store(ABC):
         """True when no named graph holds anything."""
         return not bool(self.query("ASK WHERE { GRAPH ?g { ?s ?p ?o } }"))
 
-    def triples(self, graph: str) -> list[ox.Triple]:
-        """The triples of one named graph."""
+    def triples(self, graph: str, *more: str) -> list[ox.Triple]:
+        """The triples of one named graph (or of several, read in one query: one snapshot,
+        never one graph before a concurrent write and another after it)."""
+        if not more:
+            rows = self.query(
+                "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+                bindings={"g": ox.NamedNode(graph)},
+            )
+            return list(rows)
         rows = self.query(
-            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
-            bindings={"g": ox.NamedNode(graph)},
+            "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=[graph, *more]
         )
-        return list(rows)
+        return [ox.Triple(row["s"], row["p"], row["o"]) for row in rows]
 
 
 def _check_parsed(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import rdfio
-from .graphs import replace_graphs
+from .graphs import replace_graphs, sync_read
 from .namespaces import VOCABULARIES
 from .store import Progress, Store
 
@@ -47,4 +47,6 @@ def import_file(
 ) -> int:
     """Add a full vocabulary (e.g. all of Los) to the vocabularies graph."""
     fmt = fmt or rdfio.format_for(filename=path.name)
-    return store.load(path, fmt, graph=VOCABULARIES, progress=progress)
+    n = store.load(path, fmt, graph=VOCABULARIES, progress=progress)
+    sync_read(store, VOCABULARIES)
+    return n

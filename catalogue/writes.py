@@ -24,7 +24,9 @@ from .namespaces import (
     AGENTS,
     OPEN,
     PUBLIC,
+    READ,
     RECORDS,
+    STAGED,
     SYSTEM,
     VOCABULARIES,
     agreement_graph,
@@ -34,7 +36,7 @@ from .namespaces import (
 from .store import Store
 
 DEFAULT = ""  # the store's default graph, in change maps
-MAINTAINED = (PUBLIC, OPEN, RECORDS, SYSTEM)
+MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM)
 MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
 WRITE_LOCK = threading.RLock()  # one write at a time: a read-modify-write never interleaves

@@ -104,7 +104,7 @@ class Metrics:
 
     # -- exposition ------------------------------------------------------------------------
 
-    def render(self, workers: int | None = None) -> str:
+    def render(self, workers: int | None = None, answers: object | None = None) -> str:
         lines: list[str] = []
 
         def family(name: str, kind: str, text: str) -> None:
@@ -168,6 +168,17 @@ class Metrics:
         if workers is not None:
             family("eti_query_workers", "gauge", "Processes answering queries.")
             lines.append(f"eti_query_workers {workers}")
+        if answers is not None:
+            family(
+                "eti_answer_cache_lookups_total",
+                "counter",
+                "Lookups of whole answers kept until the next write, by result.",
+            )
+            for result, attribute in (("hit", "hits"), ("miss", "misses")):
+                n = getattr(answers, attribute)
+                lines.append(f"eti_answer_cache_lookups_total{_labels(['result'], [result])} {n}")
+            family("eti_answer_cache_bytes", "gauge", "Bytes of answers kept (answer_cache).")
+            lines.append(f"eti_answer_cache_bytes {answers.size}")  # type: ignore[attr-defined]
         return "\n".join(lines) + "\n"
 
 
@@ -211,6 +222,8 @@ def install(app: Flask) -> Metrics:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text exposition of the server's counters."""
-    runner = getattr(current_app.extensions["eti"], "_runner", None)  # never start the pool
+    cat = current_app.extensions["eti"]
+    runner = getattr(cat, "_runner", None)  # never start the pool
     workers = getattr(runner, "size", None)
-    return Response(current().render(workers), content_type=CONTENT_TYPE)
+    answers = getattr(cat, "_answers", None)
+    return Response(current().render(workers, answers), content_type=CONTENT_TYPE)

@@ -37,6 +37,9 @@ HISTORY = "urn:eti:graph:history:"
 PUBLIC = "urn:eti:graph:public"
 OPEN = "urn:eti:graph:open"
 RECORDS = "urn:eti:graph:records"
+READ = "urn:eti:graph:read"
+AGENTS = "urn:eti:graph:agents"
+VOCABULARIES = "urn:eti:graph:vocabularies"
 RECORD = "urn:eti:record:"
 OPEN_OFFER = "https://w3id.org/eti#OpenOffer"
 TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -84,9 +87,15 @@ def derived_views(graphs: dict[str, set[ox.Quad]]) -> dict[str, tuple[set, set]]
     for g in products:
         if any(q.predicate.value == TYPE and q.object.value == OPEN_OFFER for q in graphs[g]):
             open_content |= triples(graphs.get(CONTENT + g[len(PRODUCT) :], set()))
+    sources = {
+        *union,
+        *open_content,
+        *(t for g in (AGENTS, RECORDS, VOCABULARIES) for t in triples(graphs.get(g, set()))),
+    }
     return {
         PUBLIC: (triples(graphs.get(PUBLIC, set())), union),
         OPEN: (triples(graphs.get(OPEN, set())), open_content),
+        READ: (triples(graphs.get(READ, set())), sources),
     }
 
 

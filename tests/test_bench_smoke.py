@@ -80,7 +80,8 @@ def test_peer_file_is_the_anonymous_view(generated: Path, tmp_path: Path) -> Non
     the derived views of the dump are what the catalogue itself derives."""
     store = OxigraphStore(tmp_path / "store")
     store.load(generated / "catalogue.nq", ox.RdfFormat.N_QUADS)
-    dumped = {g: _shape(store.triples(g)) for g in (PUBLIC, "urn:eti:graph:open")}
+    derived = (PUBLIC, "urn:eti:graph:open", "urn:eti:graph:read")
+    dumped = {g: _shape(store.triples(g)) for g in derived}
     rebuild_public(store)
     for graph, triples in dumped.items():
         assert _shape(store.triples(graph)) == triples, graph

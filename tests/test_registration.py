@@ -242,3 +242,32 @@ def test_a_product_reads_whole_for_everyone_when_its_offer_is_open(client, token
             "/api/products/nav-pleiepenger", headers={**headers, "Accept": "application/n-triples"}
         )
         assert "http://purl.org/vocab/cpsv#PublicService" in r.data.decode(), headers
+
+
+def test_open_cache_not_stale_when_a_write_lands_during_its_query(catalogue, monkeypatch) -> None:
+    """CI load run: a steward read its new open product without the content (115 of 171
+    triples). The cache of open content was keyed to the generation read *after* its query,
+    so a write landing during the query left the older answer under the newer key."""
+    from eti.catalogue import registry
+    from eti.catalogue.auth import Identity
+    from eti.catalogue.namespaces import content_graph
+
+    nav = Identity(role="steward", org=NAV)
+    real_query = catalogue.store.query
+    landed: list[str] = []
+
+    def query_then_write(sparql: str, **kw):  # type: ignore[no-untyped-def]
+        rows = list(real_query(sparql, **kw))
+        if "eti:OpenOffer" in sparql and not landed:
+            landed.append("nav-samtidig")
+            quads = list(ox.parse(product("nav-samtidig"), ox.RdfFormat.TRIG))
+            registry.register(catalogue.store, quads, who=nav)
+        return rows
+
+    monkeypatch.setattr(catalogue.store, "query", query_then_write)
+    catalogue.open_content()  # its query runs while the product is registered
+    assert landed
+    monkeypatch.setattr(catalogue.store, "query", real_query)
+    assert content_graph("nav-samtidig") in catalogue.open_content()
+    whole = len(list(ox.parse(product("nav-samtidig"), ox.RdfFormat.TRIG)))
+    assert len(catalogue.product_triples("nav-samtidig", nav)) == whole

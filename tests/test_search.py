@@ -98,3 +98,32 @@ def test_search_inside_sparql_on_the_worker_pool(live_server) -> None:
     )
     doc = requests.get(live_server.url + "/sparql", params={"query": query}, timeout=30).json()
     assert float(doc["results"]["bindings"][0]["s"]["value"]) == 1.0
+
+
+def test_index_not_stale_when_a_write_lands_while_it_is_built(catalogue, monkeypatch) -> None:
+    """Same race as the open-content cache: the index was stamped with the generation read
+    after its queries, so a product registered meanwhile stayed unfindable until the next
+    write (or the TTL)."""
+    import pyoxigraph as ox
+
+    from eti.catalogue import registry
+    from eti.catalogue.auth import Identity
+
+    text = (files("eti.catalogue.demo") / "products" / "nav-pleiepenger.trig").read_text()
+    body = text.replace("nav-pleiepenger", "nav-ny").replace('"pleiepenger"@nb', '"samtidig"@nb')
+    real_query = catalogue.store.query
+    landed: list[bool] = []
+
+    def query_then_write(sparql: str, **kw):  # type: ignore[no-untyped-def]
+        rows = list(real_query(sparql, **kw))
+        if not landed:
+            landed.append(True)
+            quads = list(ox.parse(body.encode(), ox.RdfFormat.TRIG))
+            registry.register(catalogue.store, quads, who=Identity(role="steward", org="889640782"))
+        return rows
+
+    monkeypatch.setattr(catalogue.store, "query", query_then_write)
+    catalogue.searcher.index()
+    monkeypatch.setattr(catalogue.store, "query", real_query)
+    found = catalogue.searcher.search("samtidig")
+    assert [r["id"] for r in found["results"]] == ["nav-ny"]
