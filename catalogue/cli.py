@@ -23,7 +23,7 @@ from . import __version__, demo, harvest, rdfio, registry, vocab
 from .auth import ROLES, Identity, TokenTable
 from .config import Settings
 from .core import Catalogue
-from .graphs import rebuild_public
+from .graphs import rebuild_public, rebuild_read
 from .namespaces import PUBLIC, READ
 from .store import ProgressReader, QuerySyntaxError, StoreError
 from .writes import RuleBroken, WriteError
@@ -205,9 +205,11 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
                 sum(1 for _ in rdfio.iter_quads(reader, rdf_format, source=str(file)))
             cat.store.update("DROP ALL")
         with byte_progress(file, "restoring") as bar:
-            n = cat.store.load(file, rdf_format, progress=bar.update)
-        if not (cat.store.count(PUBLIC) and cat.store.count(READ)):  # no derived views
+            n = cat.store.restore(file, rdf_format, progress=bar.update)
+        if not cat.store.count(PUBLIC):  # a dump made elsewhere, without derived views
             rebuild_public(cat.store)
+        elif not cat.store.count(READ):  # a dump from before "read" existed
+            rebuild_read(cat.store)
     click.echo(f"restored {n} quads from {file}")
 
 

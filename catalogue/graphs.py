@@ -148,7 +148,12 @@ def replace_graphs(
 def rebuild_public(store: Store) -> None:
     """Recompute ``public``, ``open`` and ``read`` from what they derive from (after a raw
     load)."""
-    store.update(queries.load("rebuild-public"))
+    store.update(combine([queries.load("rebuild-public"), queries.load("rebuild-read")]))
+
+
+def rebuild_read(store: Store) -> None:
+    """Recompute ``read`` alone (a dump from before it existed)."""
+    store.update(queries.load("rebuild-read"))
 
 
 def sync_read(store: Store, graph: str) -> None:

@@ -37,6 +37,7 @@ from .store import Store
 
 DEFAULT = ""  # the store's default graph, in change maps
 MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM)
+DERIVED = (PUBLIC, OPEN, READ, STAGED)  # recomputed from other graphs in every write
 MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
 WRITE_LOCK = threading.RLock()  # one write at a time: a read-modify-write never interleaves
@@ -328,7 +329,9 @@ def update(
     for iri in info.services:
         raise BadInput(f"SERVICE <{iri}> is not allowed in an update")
     if info.variable_graph or info.all_graphs:
-        graphs = [g for g in store.named_graphs() if g != SYSTEM]
+        # the derived views follow their sources within the write: an update over every
+        # graph (DROP ALL, GRAPH ?g) reaches the sources, never the copies
+        graphs = [g for g in store.named_graphs() if g != SYSTEM and g not in DERIVED]
         if store.count() > SCRATCH_LIMIT:
             raise BadInput(
                 "this update ranges over every graph (GRAPH ?g, ALL, NAMED) and the "

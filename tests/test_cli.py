@@ -130,6 +130,27 @@ def test_restore_of_a_malformed_dump_with_force_keeps_the_store(
     assert invoke(runner, "dump", "--store", store).stdout_bytes == before
 
 
+def test_restore_of_a_malformed_dump_into_an_empty_store_leaves_it_empty(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Restore bulk-loads (not atomic): a syntax error late in the file must still leave
+    nothing of its first half behind, and say where it is."""
+    store = str(tmp_path / "a")
+    invoke(runner, "demo", "--store", store)
+    before = invoke(runner, "dump", "--store", store).stdout_bytes
+    lines = before.count(b"\n")
+    bad = tmp_path / "bad.nq"
+    bad.write_bytes(before + b'<urn:x> <urn:y> "unterminated .\n')
+    empty = str(tmp_path / "b")
+    result = invoke(runner, "restore", str(bad), "--store", empty)
+    assert result.exit_code == 2, result.output
+    assert str(bad) in result.output and str(lines + 1) in result.output
+    assert invoke(runner, "dump", "--store", empty).stdout_bytes == b""
+    good = tmp_path / "good.nq"
+    good.write_bytes(before)
+    assert invoke(runner, "restore", str(good), "--store", empty).exit_code == 0
+
+
 def test_a_store_held_by_another_process_gives_a_clear_message(tmp_path: Path) -> None:
     held = OxigraphStore(tmp_path / "held")
     try:
