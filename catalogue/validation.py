@@ -39,6 +39,24 @@ How the data is prepared (the pitfalls this module handles):
   together with the ``rdfs:subClassOf`` axioms of ``ontology/eti.ttl``.
 * pySHACL runs with ``inference="none"`` and ``advanced=True``.
 
+Engines: pySHACL is the reference. When pyshacl-turbo (a Rust SHACL engine
+with pySHACL's API) is installed, large inputs -- a whole catalogue, a
+harvest: at least :data:`TURBO_MIN_TRIPLES` data triples -- are validated
+with it instead, with the same shapes, data and options; its report goes
+through the same reading as pySHACL's, and tests/test_turbo.py checks that
+the two reports are identical (same results, focus nodes, paths, values,
+source shapes, severities, messages) on the demo catalogue, a generated one
+with broken rules and every case of tests/shapes_cases. ``engine=`` (or the
+``ETI_VALIDATION_ENGINE`` environment variable) chooses: ``"pyshacl"``,
+``"turbo"``, or ``"auto"`` (the default). turbo runs every construct the
+shapes use (SPARQL-based constraints with ``sh:prefixes``, ``sh:node``,
+``sh:or``, qualified value shapes, ``sh:deactivated``, ...) as pySHACL does,
+with one exception found: ``sh:lessThanOrEquals`` on values that cannot be
+compared (an invalid date), which turbo reports and pySHACL does not; data
+with such a pair is validated with pySHACL whatever the engine asked for
+(``Report.engine`` says which ran). When turbo fails (an error instead of a
+report), ``"auto"`` falls back to pySHACL.
+
 Rules that depend on the date (freshness, agreement status against the
 validity period) cannot be given that date through standard SHACL, and SPARQL
 date arithmetic on arbitrary literals is not reliable (rdflib fails on an
@@ -57,7 +75,10 @@ grace is half the period, at least 7 days (:data:`GRACE_MIN_DAYS`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
+import os
+import re
 import textwrap
 import threading
 import xml.etree.ElementTree as ET
@@ -71,7 +92,7 @@ from typing import Any
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, SKOS
+from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
@@ -81,15 +102,18 @@ from eti.catalogue.quality import score_resources
 
 __all__ = [
     "AS_OF_COMPONENT",
+    "ENGINES",
     "FREQUENCY_DAYS",
     "GRACE_MIN_DAYS",
     "PROFILES",
     "SEVERITIES",
+    "TURBO_MIN_TRIPLES",
     "Report",
     "Result",
     "exit_code",
     "freshness_deadline",
     "shapes_graph",
+    "turbo_available",
     "validate",
     "vocabulary_graph",
 ]
@@ -108,6 +132,17 @@ AS_OF_COMPONENT = URIRef(SHAPES_BASE + "eti#AsOfDateConstraintComponent")
 
 GRACE_MIN_DAYS = 7
 """Smallest grace period, in days, added to a declared update period."""
+
+ENGINES: tuple[str, ...] = ("auto", "pyshacl", "turbo")
+"""``engine=`` values of :func:`validate`: ``auto`` uses pyshacl-turbo for large
+inputs when it is installed and pySHACL otherwise; the others force one."""
+
+TURBO_MIN_TRIPLES = 5_000
+"""``auto`` validates with pyshacl-turbo from this many data triples (about 45
+products with their content); smaller inputs (one registration) keep pySHACL."""
+
+ENGINE_VARIABLE = "ETI_VALIDATION_ENGINE"
+"""Environment variable with the default ``engine`` (one of :data:`ENGINES`)."""
 
 _FREQ = "http://publications.europa.eu/resource/authority/frequency/"
 FREQUENCY_DAYS: dict[str, int] = {
@@ -226,6 +261,8 @@ class Report:
     profiles: tuple[str, ...]
     as_of: dt.date
     labels: dict[Node, str] = field(default_factory=dict, repr=False)
+    engine: str = "pyshacl"
+    """The SHACL engine that ran: ``"pyshacl"`` or ``"turbo"`` (the report is the same)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -502,6 +539,7 @@ def validate(
     *,
     as_of: dt.date | str | None = None,
     context: Graph | None = None,
+    engine: str | None = None,
 ) -> Report:
     """Validate ``data`` against ``profiles`` and return a :class:`Report`.
 
@@ -524,45 +562,63 @@ def validate(
       its offers), and the other agreements with the same assigner, assignee
       and target.
 
+    ``engine`` chooses the SHACL engine (:data:`ENGINES`; default: the
+    ``ETI_VALIDATION_ENGINE`` environment variable, else ``"auto"``): pySHACL,
+    the reference, or pyshacl-turbo, which ``"auto"`` takes for inputs of at
+    least :data:`TURBO_MIN_TRIPLES` data triples when it is installed. The
+    report is the same whichever runs.
+
     Runs are serialised by a lock (pySHACL patches rdflib while it loads a
     shapes graph); the shapes, vocabularies and parsed SPARQL are loaded once
     per process.
 
-    Raises ``ValueError`` for an unknown profile or an invalid date, and
+    Raises ``ValueError`` for an unknown profile, engine or an invalid date
+    (and for ``engine="turbo"`` when pyshacl-turbo is not installed), and
     ``TypeError`` when ``data`` is not an rdflib graph.
     """
     selected = _check_profiles(profiles)
     day = _check_as_of(as_of)
+    chosen = _check_engine(engine)
     shapes = _shape_set(selected)
 
     work = _WorkGraph()
     in_data: set[Node] = set()
     data_subjects: set[Node] = set()
+    referenced: set[Node] = set()  # IRIs whose vocabulary triples are merged
+    data_triples = 0
     for s, p, o in _triples(data):
         work.add((s, p, o))
         data_subjects.add(s)
         in_data.add(s)
         in_data.add(o)
+        data_triples += 1
     context_subjects: set[Node] = set()
     if context is not None:
         for s, p, o in _triples(context):
             work.add((s, p, o))
             context_subjects.add(s)
-    _merge_vocabulary(work)
+            referenced.add(s)
+            referenced.add(o)
+    referenced.update(in_data)
+    _merge_vocabulary(work, referenced)
 
-    with _lock:
-        # pySHACL briefly monkey-patches rdflib (Literal truth values) while it
-        # loads a shapes graph; runs are serialised so one run never sees
-        # another's patch. It holds the GIL throughout, so little is lost.
-        _conforms, raw, _text = pyshacl.validate(
-            work,
-            shacl_graph=shapes.graph,
-            inference="none",
-            advanced=True,
-            allow_warnings=True,
-            allow_infos=True,
-            inplace=True,
-        )
+    raw = None
+    if chosen == "auto":
+        large = data_triples >= TURBO_MIN_TRIPLES
+        chosen = "turbo" if large and turbo_available() else "pyshacl"
+    if chosen == "turbo" and (why := _turbo_differs(work, shapes.graph)):
+        _log.info("validating with pySHACL: pyshacl-turbo would report otherwise (%s)", why)
+        chosen = "pyshacl"
+    if chosen == "turbo":
+        try:
+            raw = _run_turbo(work, shapes.graph)
+        except Exception:
+            if engine == "turbo" or (engine is None and _default_engine() == "turbo"):
+                raise
+            _log.warning("pyshacl-turbo failed; validating with pySHACL", exc_info=True)
+    if raw is None:
+        chosen = "pyshacl"
+        raw = _run_pyshacl(work, shapes.graph)
 
     def reported(focus: Node) -> bool:
         if focus not in in_data:
@@ -605,8 +661,11 @@ def validate(
         _result(report_graph, r, work, shapes.profile_of)
         for r in report_graph.objects(report, SH.result)
     ]
-    results = _dedupe(results)
+    # sorted before the duplicates go (e.g. sh:nodeKind and sh:pattern of one
+    # shape both failing on a value), so the one kept does not depend on the
+    # order in which the engine wrote its results
     results.sort(key=_result_sort_key)
+    results = _dedupe(results)
     conforms = not any(r.severity == "Violation" for r in results)
     report_graph.add((report, SH.conforms, Literal(conforms)))
 
@@ -634,6 +693,7 @@ def validate(
         profiles=selected,
         as_of=day,
         labels=labels,
+        engine=chosen,
     )
     # the flat list follows the reading order: per resource, per property, errors first
     report_obj.results = [r for _, props in report_obj.grouped() for _, rs in props for r in rs]
@@ -655,15 +715,123 @@ def _triples(graph: Graph) -> Iterator[tuple[Node, Node, Node]]:
         yield from graph
 
 
-def _merge_vocabulary(work: Graph) -> None:
+def _merge_vocabulary(work: Graph, referenced: Iterable[Node]) -> None:
+    """Add the vocabulary triples of the ``referenced`` subjects and objects of
+    ``work`` (those that are IRIs), and the subclass axioms."""
     _graph, index, axioms = _vocabularies()
-    referenced = {o for o in work.objects() if isinstance(o, URIRef)}
-    referenced.update(s for s in work.subjects() if isinstance(s, URIRef))
     for node in referenced:
-        for p, o in index.get(node, ()):
-            work.add((node, p, o))
+        if isinstance(node, URIRef):
+            for p, o in index.get(node, ()):
+                work.add((node, p, o))
     for triple in axioms:
         work.add(triple)
+
+
+# ---------------------------------------------------------------------------
+# Engines
+# ---------------------------------------------------------------------------
+
+_log = logging.getLogger(__name__)
+
+
+@cache
+def turbo_available() -> bool:
+    """Whether pyshacl-turbo can be imported (checked once per process)."""
+    try:
+        import pyshacl_turbo  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _default_engine() -> str:
+    return os.environ.get(ENGINE_VARIABLE, "").strip().lower() or "auto"
+
+
+def _check_engine(engine: str | None) -> str:
+    name = _default_engine() if engine is None else engine
+    if name not in ENGINES:
+        source = f"{ENGINE_VARIABLE}=" if engine is None else "engine "
+        raise ValueError(f"unknown validation {source}{name!r} (known: {', '.join(ENGINES)})")
+    if name == "turbo" and not turbo_available():
+        raise ValueError("validation engine 'turbo' needs pyshacl-turbo, which is not installed")
+    return name
+
+
+_OPTIONS: dict[str, Any] = {
+    "inference": "none",
+    "advanced": True,
+    "allow_warnings": True,
+    "allow_infos": True,
+}
+"""The options both engines run with (the same, so that the reports are)."""
+
+
+def _run_pyshacl(work: Graph, shapes: Graph) -> Graph:
+    with _lock:
+        # pySHACL briefly monkey-patches rdflib (Literal truth values) while it
+        # loads a shapes graph; runs are serialised so one run never sees
+        # another's patch. It holds the GIL throughout, so little is lost.
+        _conforms, raw, _text = pyshacl.validate(work, shacl_graph=shapes, inplace=True, **_OPTIONS)
+    return raw
+
+
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@lru_cache(maxsize=16)
+def _compared_pairs(shapes: Graph) -> tuple[tuple[Node, Node], ...]:
+    """(path, other property) of every ``sh:lessThan`` / ``sh:lessThanOrEquals``."""
+    out: set[tuple[Node, Node]] = set()
+    for predicate in (SH.lessThan, SH.lessThanOrEquals):
+        for shape, other in shapes.subject_objects(predicate):
+            out.add((shapes.value(shape, SH.path), other))
+    return tuple(sorted(out, key=lambda pair: (str(pair[0]), str(pair[1]))))
+
+
+def _plain_date(value: Node) -> bool:
+    return (
+        isinstance(value, Literal)
+        and value.datatype == XSD.date
+        and not value.ill_typed
+        and _PLAIN_DATE.fullmatch(str(value)) is not None
+    )
+
+
+def _turbo_differs(work: Graph, shapes: Graph) -> str | None:
+    """Why pyshacl-turbo's report on ``work`` could differ from pySHACL's (``None``:
+    it cannot, as far as the cross-checks in tests/test_turbo.py show).
+
+    The one difference found: ``sh:lessThan(OrEquals)`` on values that cannot be
+    compared (an invalid date such as "2020-02-30"^^xsd:date, ...): turbo reports
+    them, as SHACL says, pySHACL does not. So turbo runs only when every pair the
+    data gives such a constraint to compare (the values of both properties on one
+    subject) is of valid xsd:date values written YYYY-MM-DD.
+    """
+    for path, other in _compared_pairs(shapes):
+        if not isinstance(path, URIRef) or not isinstance(other, URIRef):
+            return f"sh:lessThan(OrEquals) with a complex path: {path!r}, {other!r}"
+        for subject in set(work.subjects(path, None)):
+            others = list(work.objects(subject, other))
+            if not others:
+                continue
+            for value in [*work.objects(subject, path), *others]:
+                if not _plain_date(value):
+                    return f"{value.n3()} compared by sh:lessThan(OrEquals) on {subject.n3()}"
+    return None
+
+
+def _run_turbo(work: Graph, shapes: Graph) -> Graph:
+    """pyshacl-turbo's report on ``work`` (not modified: no inference, no rules)."""
+    import pyshacl_turbo
+
+    with _lock:
+        # turbo reads the rdflib terms of ``work`` and builds rdflib terms for
+        # the report: it must not run while pySHACL has rdflib patched.
+        _conforms, raw, _text = pyshacl_turbo.validate(work, shacl_graph=shapes, **_OPTIONS)
+    if not isinstance(raw, Graph):  # a failure object instead of a report
+        raise RuntimeError(f"pyshacl-turbo did not validate: {raw}")
+    return raw
 
 
 def _check_profiles(profiles: Sequence[str] | None) -> tuple[str, ...]:
@@ -825,9 +993,15 @@ def _result(graph: Graph, node: Node, work: Graph, profile_of: dict[Node, str]) 
     shape = graph.value(node, SH.sourceShape)
     component = graph.value(node, SH.sourceConstraintComponent)
     nb = en = other = ""
-    for message in graph.objects(node, SH.resultMessage):
+    # Both engines drop the language tags of the messages of SPARQL-based
+    # constraints: an untagged message that is one of the shape's own is read
+    # in that message's language. Sorted, so the engine's order never matters.
+    languages = _message_languages(shape)
+    for message in sorted(graph.objects(node, SH.resultMessage), key=_node_sort_key):
         text = str(message)
         lang = message.language if isinstance(message, Literal) else None
+        if lang is None:
+            lang = languages.get(text)
         if lang == "nb" and not nb:
             nb = text
         elif lang == "en" and not en:
@@ -914,6 +1088,22 @@ def _owner(work: Graph, focus: Node) -> tuple[Node, tuple[URIRef, ...]]:
     if isinstance(node, BNode):
         return focus, ()
     return node, tuple(via)
+
+
+@lru_cache(maxsize=1024)
+def _message_languages(shape: Node | None) -> dict[str, str]:
+    """Text -> language of the tagged ``sh:message`` of ``shape`` and of its
+    SPARQL-based constraints."""
+    if shape is None:
+        return {}
+    graph = _shape_set(PROFILES).graph
+    holders = [shape, *graph.objects(shape, SH.sparql)]
+    out: dict[str, str] = {}
+    for holder in holders:
+        for message in graph.objects(holder, SH.message):
+            if isinstance(message, Literal) and message.language:
+                out.setdefault(str(message), message.language)
+    return out
 
 
 def _profile_from_iri(shape: Node | None) -> str | None:
@@ -1017,6 +1207,12 @@ def _result_sort_key(result: Result) -> tuple:
         _SEVERITY_RANK[result.severity],
         str(result.shape or ""),
         str(result.value or ""),
+        # a total order, so that neither engine's output order shows through
+        _node_sort_key(result.value) if result.value is not None else (0, ""),
+        str(result.component or ""),
+        result.message_en,
+        result.message_nb,
+        _node_sort_key(result.focus),
     )
 
 
