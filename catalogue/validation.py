@@ -40,9 +40,9 @@ How the data is prepared (the pitfalls this module handles):
 * pySHACL runs with ``inference="none"`` and ``advanced=True``.
 
 Engines: pySHACL is the reference. When pyshacl-turbo (a Rust SHACL engine
-with pySHACL's API) is installed, large inputs -- a whole catalogue, a
-harvest: at least :data:`TURBO_MIN_TRIPLES` data triples -- are validated
-with it instead, with the same shapes, data and options; its report goes
+with pySHACL's API) is installed, inputs of at least :data:`TURBO_MIN_TRIPLES`
+data triples (every input, by default: registrations, whole catalogues,
+harvests) are validated with it instead, with the same shapes, data and options; its report goes
 through the same reading as pySHACL's, and tests/test_turbo.py checks that
 the two reports are identical (same results, focus nodes, paths, values,
 source shapes, severities, messages) on the demo catalogue, a generated one
@@ -137,9 +137,11 @@ ENGINES: tuple[str, ...] = ("auto", "pyshacl", "turbo")
 """``engine=`` values of :func:`validate`: ``auto`` uses pyshacl-turbo for large
 inputs when it is installed and pySHACL otherwise; the others force one."""
 
-TURBO_MIN_TRIPLES = 5_000
-"""``auto`` validates with pyshacl-turbo from this many data triples (about 45
-products with their content); smaller inputs (one registration) keep pySHACL."""
+TURBO_MIN_TRIPLES = 0
+"""``auto`` validates with pyshacl-turbo from this many data triples. Every input
+qualifies: a registration validates in half the time (20 vs 40 ms at 10,000
+products, bench/register_bench.py) with the same report, and the whole
+catalogue 17-37x faster than plain pySHACL."""
 
 ENGINE_VARIABLE = "ETI_VALIDATION_ENGINE"
 """Environment variable with the default ``engine`` (one of :data:`ENGINES`)."""

@@ -311,10 +311,16 @@ def test_generated_catalogue_auto_uses_turbo(generated: Graph, monkeypatch) -> N
 # ---------------------------------------------------------------- choosing the engine
 
 
-def test_small_input_auto_keeps_pyshacl(context: Graph, monkeypatch) -> None:
+def test_small_input_auto_follows_the_threshold(context: Graph, monkeypatch) -> None:
+    """A registration (one product) goes to turbo too, with pySHACL's report; above a
+    raised threshold it stays on pySHACL."""
     monkeypatch.delenv(validation.ENGINE_VARIABLE, raising=False)
-    data = Graph().parse(CASES / "dprod" / "product-ok.ttl")
-    assert len(data) < validation.TURBO_MIN_TRIPLES
+    data = Graph().parse(CASES / "dprod" / "product-bad.ttl")
+    auto = validate(data, as_of=AS_OF, context=context)
+    assert auto.engine == "turbo"
+    reference = validate(data, as_of=AS_OF, context=context, engine="pyshacl")
+    assert differences(reference, auto, data) == []
+    monkeypatch.setattr(validation, "TURBO_MIN_TRIPLES", len(data) + 1)
     assert validate(data, as_of=AS_OF, context=context).engine == "pyshacl"
 
 
