@@ -230,6 +230,8 @@ def test_writes_need_an_admin(client, steward) -> None:
         ("/data?graph=urn:x:a&graph=urn:x:b", "<urn:x:s> <urn:x:p> 1 .", TTL, 400),
         ("/data?graph=urn:x:a&default", "<urn:x:s> <urn:x:p> 1 .", TTL, 400),
         ("/data?graph=urn:eti:graph:public", "<urn:x:s> <urn:x:p> 1 .", TTL, 403),
+        ("/data?graph=urn:eti:graph:read", "<urn:x:s> <urn:x:p> 1 .", TTL, 403),
+        ("/data?graph=urn:eti:graph:staged", "<urn:x:s> <urn:x:p> 1 .", TTL, 403),
         ("/data?graph=urn:eti:graph:system", "<urn:x:s> <urn:x:p> 1 .", TTL, 403),
         (
             "/data?graph=urn:eti:graph:history:nav-pleiepenger:1",
