@@ -54,9 +54,13 @@ test: $(STAMP) browser-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The long reliability runs: many SIGKILLs, a longer load, the whole hostile corpus.
+# The long reliability runs: 25 SIGKILLs of each deployment (embedded store; remote store:
+# eti serve, then oxigraph serve), a 60 s load, the whole hostile corpus and the fuzzers at
+# twice their examples. Ends with the "reliability figures" the README quotes.
+SOAK_TESTS := tests/test_crash.py tests/test_load.py tests/test_hostile.py tests/test_fuzz.py
 soak: $(STAMP)
-	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 $(BIN)/python -m pytest -s -q tests/test_crash.py tests/test_load.py $(PYTEST_ARGS)
+	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 ETI_FUZZ_EXAMPLES=2 \
+	  $(BIN)/python -m pytest -s -q -p no:cacheprovider $(SOAK_TESTS) $(PYTEST_ARGS)
 
 # The benchmark (bench/, issue 8): ETI against oxigraph serve, rdflib-endpoint and pySHACL on a
 # generated catalogue of 10,000 products; BENCH_ARGS=--large for 100,000, --profile for py-spy

@@ -261,10 +261,10 @@ def _check_overlap(
     for other in _agreements(store, "agreements-all", {"assignee": _node(candidate.assignee)}):
         if other.ident == ignore or other.target != candidate.target:
             continue
-        if other.purpose != candidate.purpose or other.effective(today) not in (
-            "active",
-            "requested",
-        ):
+        # Stored status, not the effective one: an agreement stored active whose period
+        # is over (expired) still counts, as it does for the AgreementNoOverlap shape, so
+        # the caller gets this 409 with the dates rather than a 422 from the shapes.
+        if other.purpose != candidate.purpose or other.status not in ("active", "requested"):
             continue
         if other.start <= candidate.end and candidate.start <= other.end:
             raise Conflict(

@@ -41,7 +41,10 @@ def graph_of(
         quads = rdfio.parse_quads(data, rdf_format, source=source)
     except rdfio.RdfInputError as exc:
         raise InputError(str(exc), where=exc.to_dict()) from None
-    return rdfio.to_rdflib_graph(quads)
+    from .validation import quiet_ill_typed_literals
+
+    with quiet_ill_typed_literals():  # an ill-typed literal is a finding, not a traceback
+        return rdfio.to_rdflib_graph(quads)
 
 
 def graph_of_url(

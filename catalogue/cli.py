@@ -8,9 +8,10 @@ group, so this package never imports the server.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ def fail(message: str, code: int = EXIT_INPUT) -> None:
 
 
 def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--store/--store-url/--config for every command that touches the store."""
+    """--store/--store-url/--config for every command that touches the store. An option
+    wins over the environment (``--store`` over ``ETI_STORE_URL`` too); both options
+    together are a usage error."""
 
     @click.option(
         "--store",
@@ -66,6 +69,8 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
         config_path: str | None,
         **kwargs: Any,
     ) -> Any:
+        if store_path is not None and store_url is not None:
+            raise click.UsageError("give --store PATH or --store-url URL, not both")
         try:
             settings = Settings.load(config_path, store=store_path, store_url=store_url)
         except ValueError as exc:
@@ -146,15 +151,47 @@ def demo_command(settings: Settings) -> None:
 @store_options
 @guarded
 def load_command(file: Path, graph: str | None, fmt: str | None, settings: Settings) -> None:
-    """Add the quads of FILE to the store; a malformed file changes nothing."""
+    """Add the quads of FILE to the store; a malformed file changes nothing.
+
+    The catalogue's own graphs (urn:eti:graph:...) are refused: products go through
+    'eti register', vocabularies through 'eti vocab import', a whole dump through
+    'eti restore', all of which check what they write."""
     rdf_format = rdfio.format_for(filename=file.name, name=fmt)
     if graph is None and not rdf_format.supports_datasets:
         fail("triples need a named graph: give --graph IRI (the default graph is not used)")
+    if graph is not None:
+        _refuse_catalogue_graphs([graph])
+    else:
+        with byte_progress(file, "checking graphs") as bar, file.open("rb") as handle:
+            quads = rdfio.iter_quads(
+                ProgressReader(handle, bar.update), rdf_format, source=str(file)
+            )
+            _refuse_catalogue_graphs(
+                {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+            )
     with open_catalogue(settings) as cat:
         with byte_progress(file, "checking + loading") as bar:
             n = cat.store.load(file, rdf_format, graph=graph, progress=bar.update)
         rebuild_public(cat.store)
     click.echo(f"loaded {n} quads from {file}")
+
+
+CATALOGUE_GRAPHS = "urn:eti:graph:"
+
+
+def _refuse_catalogue_graphs(graphs: Iterable[str]) -> None:
+    """Exit 2 when ``graphs`` name one of the catalogue's own graphs: those are written
+    validated (products, agreements, agents) or maintained by the catalogue itself
+    (public, open, read, records, history, system), never loaded raw."""
+    ours = sorted(g for g in graphs if g.startswith(CATALOGUE_GRAPHS))
+    if ours:
+        more = f" (and {len(ours) - 1} more)" if len(ours) > 1 else ""
+        fail(
+            f"<{ours[0]}>{more} is one of the catalogue's own graphs, which 'eti load' does "
+            "not write: register products with 'eti register', add vocabularies with "
+            "'eti vocab import', organisations through the Graph Store (admin), bring back a "
+            "dump with 'eti restore'; nothing was loaded"
+        )
 
 
 @cli.command("dump")
@@ -179,10 +216,37 @@ def dump_command(output: Path | None, fmt: str, settings: Settings) -> None:
             sys.stdout.buffer.flush()
         else:
             tmp = output.with_name(output.name + ".part")
-            with tmp.open("wb") as handle:
-                cat.store.dump(handle, rdf_format)
+            # the bytes written so far, like load's bar (shown only when stderr is a terminal)
+            with (
+                tmp.open("wb") as handle,
+                tqdm(
+                    unit="B",
+                    unit_scale=True,
+                    desc="dumping",
+                    leave=False,
+                    disable=None,
+                    file=sys.stderr,
+                ) as bar,
+            ):
+                cat.store.dump(_CountingWriter(handle, bar.update), rdf_format)
             tmp.replace(output)
             click.echo(f"dumped to {output}", err=True)
+
+
+class _CountingWriter(io.RawIOBase):
+    """A binary writer that reports how many bytes went through (for the dump's bar)."""
+
+    def __init__(self, inner: Any, progress: Callable[[int], Any]) -> None:
+        self._inner = inner
+        self._progress = progress
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        n = self._inner.write(data)
+        self._progress(len(data) if n is None else n)
+        return len(data) if n is None else n
 
 
 def _holds(store: Store, graph: str) -> bool:
@@ -331,18 +395,30 @@ def validate_command(
     from .validation import validate
 
     try:
+        limit = Settings.load().max_body  # the HTTP front's limit (ETI_MAX_BODY, ETI_CONFIG)
+    except ValueError as exc:
+        fail(str(exc))
+    too_big = f"is larger than the limit of {limit} bytes (max_body; set ETI_MAX_BODY)"
+    try:
         chosen = parse_profiles(profiles)
         day = parse_as_of(as_of)
         if source == "-":
             if not input_format:
                 fail("standard input needs --input-format (turtle, trig, nt, nquads, xml, jsonld)")
-            graph = graph_of(sys.stdin.buffer.read(), fmt=input_format, source="<stdin>")
+            data = sys.stdin.buffer.read(limit + 1)
+            if len(data) > limit:
+                fail(f"<stdin> {too_big}")
+            graph = graph_of(data, fmt=input_format, source="<stdin>")
         elif source.startswith(("http://", "https://")):
-            graph = graph_of_url(source, allow_private=allow_private_urls, fmt=input_format)
+            graph = graph_of_url(
+                source, allow_private=allow_private_urls, max_bytes=limit, fmt=input_format
+            )
         else:
             path = Path(source)
             if not path.is_file():
                 fail(f"{source}: no such file")
+            if path.stat().st_size > limit:
+                fail(f"{source} {too_big}")
             graph = graph_of(path.read_bytes(), filename=path.name, fmt=input_format, source=source)
     except InputError as exc:
         fail(str(exc))
@@ -545,6 +621,48 @@ def withdraw_command(ident: str, server: str | None, token: str | None, settings
         except WriteError as exc:
             fail(exc.detail)
     click.echo(f"withdrew {ident}")
+
+
+@cli.command("history")
+@click.argument("ident")
+@click.option("--server", default=None, help="Read through a running server at this URL.")
+@click.option("--token", envvar="ETI_TOKEN", default=None, help="Bearer token [env ETI_TOKEN].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per version with added/removed counts; json: the triples too.",
+)
+@store_options
+@guarded
+def history_command(
+    ident: str, server: str | None, token: str | None, fmt: str, settings: Settings
+) -> None:
+    """Print the versions of product IDENT: when, status, who, triples added and removed."""
+    if server:
+        response = _remote("GET", server.rstrip("/") + f"/api/products/{ident}/history", token)
+        body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
+        if response.status_code >= 400:
+            _report_exit(response.status_code, body or response.text)
+        doc = {"id": body["id"], "versions": body["versions"]}
+    else:
+        with open_catalogue(settings) as cat:
+            if registry.get_record(cat.store, ident) is None:
+                fail(f"no product {ident}")
+            doc = {
+                "id": ident,
+                "versions": [v.to_json() for v in registry.history(cat.store, ident)],
+            }
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    for v in doc["versions"]:
+        click.echo(
+            f"v{v['version']}  {v['issued']}  {v['status']:<10} "
+            f"+{len(v['added'])} -{len(v['removed'])}  {v['agent'] or '-'}"
+        )
 
 
 @cli.group("agreement")

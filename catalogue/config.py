@@ -15,12 +15,13 @@ from typing import Any
 
 SETTINGS: dict[str, str] = {
     "store": "data folder of the embedded Oxigraph store",
-    "store_url": "URL of a remote SPARQL 1.1 store (Query + Update); overrides store",
+    "store_url": "URL of a remote SPARQL 1.1 store (Query + Update); overrides store "
+    "(but not an explicit --store)",
     "store_update_url": "update endpoint of the remote store, when not derivable from store_url",
     "store_token": "bearer token sent to the remote store",
     "host": "address eti serve listens on",
     "port": "port eti serve listens on",
-    "threads": "worker threads of eti serve (queries run in parallel)",
+    "threads": "requests eti serve answers at once (in parallel); more get 503 + Retry-After",
     "base_iri": "base of the IRIs the catalogue mints",
     "query_workers": "processes answering queries on the embedded store (0: in the server process)",
     "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
@@ -80,16 +81,46 @@ class Settings:
             values.update(data)
         for name in SETTINGS:
             key = f"ETI_{name.upper()}"
-            if env.get(key):
+            if env.get(key) or (key in env and name in _EMPTY_MEANS_NONE):
                 values[name] = env[key]
+        if overrides.get("store") is not None and overrides.get("store_url") is None:
+            # an explicit data folder (--store) wins over a URL from the file or ETI_STORE_URL
+            values.pop("store_url", None)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(
+        settings = cls(
             **{
                 f.name: _coerce(f.name, f.type, values[f.name])
                 for f in fields(cls)
                 if f.name in values
             }
         )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse values that would turn a safety limit off by accident (a time limit
+        of 0 s, a negative row limit) with the setting's name."""
+        for name, low, above in _RANGES:
+            value = getattr(self, name)
+            if value < low or (above and value == low):
+                bound = f"above {low:g}" if above else f"{low:g} or more"
+                raise ValueError(f"setting {name}: {value!r} must be {bound}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"setting port: {self.port} is not a TCP port")
+
+
+# (setting, lower bound, bound excluded)
+_RANGES = [
+    ("query_timeout", 0, True),
+    ("max_body", 0, True),
+    ("threads", 1, False),
+    ("max_rows", 0, False),
+    ("query_workers", 0, False),
+    ("query_queue_wait", 0, False),
+    ("answer_cache", 0, False),
+]
+# settings whose variable set to "" means "none" rather than "not set"
+_EMPTY_MEANS_NONE = {"service_allow"}
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:

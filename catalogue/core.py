@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
@@ -22,7 +23,7 @@ from .namespaces import (
     content_graph,
     product_graph,
 )
-from .store import DEFAULT_GRAPH, OxigraphStore, Store, open_store
+from .store import DEFAULT_GRAPH, OxigraphStore, RemoteStore, Store, open_store
 
 _RUNNER_LOCK = threading.Lock()
 
@@ -40,6 +41,46 @@ class QueryRefused(ValueError):
     """A query the catalogue will not run (e.g. SERVICE to an endpoint not allowed)."""
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def service_allowed(iri: str, entry: str) -> bool:
+    """True when the SERVICE endpoint ``iri`` lies under the allow-list ``entry``.
+
+    Compared as URLs, not as text: same scheme, host and port, no user part, and a path
+    that continues the entry's at a segment boundary. A text prefix would let
+    ``https://data.norge.no@127.0.0.1/`` or ``https://data.norge.no.evil.example/``
+    through an entry of ``https://data.norge.no``.
+    """
+    try:
+        target, allowed = urlsplit(iri), urlsplit(entry)
+        ports = (
+            target.port or _DEFAULT_PORTS.get(target.scheme.lower()),
+            allowed.port or _DEFAULT_PORTS.get(allowed.scheme.lower()),
+        )
+    except ValueError:  # a malformed port or bracketed host
+        return False
+    if any(c in iri for c in "\\ \t\r\n") or target.username is not None or target.password:
+        return False
+    if target.scheme.lower() not in _DEFAULT_PORTS or not target.hostname:
+        return False
+    if (target.scheme.lower(), target.hostname, ports[0]) != (
+        allowed.scheme.lower(),
+        allowed.hostname,
+        ports[1],
+    ):
+        return False
+    segments = target.path.lower().replace("%2e", ".").split("/")
+    if "." in segments or ".." in segments:  # would climb out of the allowed path
+        return False
+    base = allowed.path
+    if not base or base == "/":
+        return True
+    if target.path == base:
+        return True
+    return target.path.startswith(base if base.endswith("/") else base + "/")
+
+
 class Catalogue:
     """One catalogue: a store plus the rules for who sees which graphs."""
 
@@ -54,6 +95,8 @@ class Catalogue:
             update_url=self.settings.store_update_url,
             token=self.settings.store_token,
         )
+        if isinstance(self.store, RemoteStore):
+            self.store.query_timeout = self.settings.query_timeout
 
     def close(self) -> None:
         """Release the query workers and the store."""
@@ -192,10 +235,19 @@ class Catalogue:
         """The graphs ``who`` may read now (see ``access``)."""
         return self.access(who, purpose=purpose).graphs
 
-    def product_triples(self, ident: str, who: Identity) -> list[ox.Triple]:
-        """A product's description, and its content when ``who`` may read it."""
+    def product_triples(
+        self,
+        ident: str,
+        who: Identity,
+        *,
+        purpose: str | None = None,
+        access: Access | None = None,
+    ) -> list[ox.Triple]:
+        """A product's description, and its content when ``who`` may read it for
+        ``purpose`` (None: any purpose); ``access``: the caller's view, when known."""
         content = content_graph(ident)
-        access = self.access(who)  # one view: open and granted content judged together
+        # one view: open and granted content judged together
+        access = access or self.access(who, purpose=purpose)
         if content in access.opened or content in access.graphs:
             return self.store.triples(product_graph(ident), content)
         return self.store.triples(product_graph(ident))
@@ -215,7 +267,7 @@ class Catalogue:
         for iri in info.services:
             if iri is None:
                 raise QueryRefused("SERVICE with a variable endpoint is not allowed")
-            if not any(iri.startswith(prefix) for prefix in self.settings.service_allow):
+            if not any(service_allowed(iri, entry) for entry in self.settings.service_allow):
                 raise QueryRefused(f"SERVICE <{iri}> is not on the allow-list (service_allow)")
 
     def query(

@@ -31,7 +31,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .results import GRAPH_MEDIA, SOLUTION_MEDIA, write_boolean, write_graph, write_solutions
-from .store import graph_terms
+from .store import StoreError, StoreTimeout, graph_terms
 
 CHUNK = 64 * 1024
 REOPEN_ATTEMPTS = 5
@@ -124,7 +124,9 @@ def execute(store: ox.Store, job: Job, emit_head: Any, emit_chunk: Any) -> None:
         variables = [v.value for v in result.variables]
         rows, truncated, rest = _window(result, limit)
         emit_head("solutions", job.solutions_media, len(rows), truncated)
-        write_solutions(variables, _chain(rows, rest), SOLUTION_MEDIA[job.solutions_media], sink)
+        write_solutions(
+            variables, _chain(rows, rest), SOLUTION_MEDIA[job.solutions_media], sink, truncated
+        )
     else:
         rows, truncated, rest = _window(result, limit)
         emit_head("graph", job.graph_media, len(rows), truncated)
@@ -358,6 +360,11 @@ class InlineRunner:
         head: list[Any] = []
         try:
             execute(_QueryOnly(self._query), job, lambda *h: head.extend(h), chunks.append)
+        except StoreTimeout:
+            self.timeouts += 1
+            raise QueryTimeout(f"the query ran longer than {self.timeout:g} s") from None
+        except StoreError as exc:  # the store, not the query: 503, not 400
+            raise QueryFailed("store", str(exc)) from None
         except (SyntaxError, ValueError) as exc:
             raise QueryFailed("syntax", str(exc)) from None
         except RuntimeError as exc:

@@ -3,8 +3,9 @@
 A source is a URL and the organisation it speaks for. A run fetches it (content
 negotiation: Turtle, RDF/XML, JSON-LD), compares every dataset's description with
 the previous run's (graph isomorphism, so blank nodes are compared by structure),
-registers what is new or changed and conforms to DCAT-AP-NO, withdraws what
-disappeared, and records a report: start, end, counts and every refusal's reason.
+registers what is new or changed and conforms to DCAT-AP-NO (and tries again what a
+run refused), withdraws what disappeared, and records a report: start, end, counts and
+every refusal's reason.
 A source that fails changes nothing but its report.
 """
 
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
@@ -29,6 +31,8 @@ from .writes import WriteError
 
 HARVESTS = "urn:eti:graph:harvests"
 SYS = "urn:eti:sys:"
+PENDING = SYS + "pending"  # in a snapshot: this dataset was refused, try it again
+TRUE = ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))
 PROFILES = ("dcat-ap-no",)
 _STOP = {
     DCAT + "Dataset",
@@ -102,6 +106,10 @@ def add_source(store: Store, url: str, org: str) -> Source:
     """Register a source (idempotent for the same URL)."""
     if not (len(org) == 9 and org.isdigit()):
         raise ValueError("--org takes a 9-digit organisation number")
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        # refused at once: a file: or ftp: source could never be harvested (the address
+        # of an http(s) host is checked at each run, where it is resolved)
+        raise ValueError(f"a harvest source is an http(s) URL with a host, not {url!r}")
     node = ox.NamedNode(f"urn:eti:harvest-source:{source_id(url)}")
     ox.NamedNode(url)  # raises ValueError for a malformed IRI
     store.update(queries.load("harvest-source-remove"), bindings={"source": node})
@@ -167,14 +175,28 @@ def _canonical(triples: list[ox.Triple]) -> frozenset[str]:
 
 
 def _publisher_triples(
-    desc: list[ox.Triple], dataset: str, everything: list[ox.Triple]
+    store: Store, desc: list[ox.Triple], dataset: str, everything: list[ox.Triple]
 ) -> list[ox.Triple]:
-    """The dataset's publisher description from the harvested document (its orgnr)."""
+    """The dataset's publisher description from the harvested document (its orgnr), for a
+    publisher the agents graph does not know: for one it knows, the agents graph alone
+    says who it is (a document cannot give it another organisation number)."""
     node = ox.NamedNode(dataset)
     publishers = {
-        t.object for t in desc if t.subject == node and t.predicate.value == DCT + "publisher"
+        t.object
+        for t in desc
+        if t.subject == node
+        and t.predicate.value == DCT + "publisher"
+        and not (isinstance(t.object, ox.NamedNode) and registry.registered_agent(store, t.object))
     }
     return [t for t in everything if t.subject in publishers]
+
+
+def _without_known_agents(store: Store, triples: list[ox.Triple]) -> list[ox.Triple]:
+    """``triples`` less what they say about organisations and channels in the agents
+    graph (the catalogue's word on them, not the harvested document's)."""
+    subjects = {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}
+    known = {s for s in subjects if registry.registered_agent(store, s)}
+    return [t for t in triples if t.subject not in known]
 
 
 def as_product(
@@ -214,7 +236,9 @@ def run(
         report.ok, report.error, report.ended = False, str(exc), _now()
         _store_report(store, report)
         return report
-    previous = _datasets(store.triples(snapshot_graph(source.id)))
+    kept = store.triples(snapshot_graph(source.id))
+    retry = {t.subject.value for t in kept if t.predicate.value == PENDING}
+    previous = _datasets([t for t in kept if t.predicate.value != PENDING])
     current = _datasets(triples)
     report.datasets = len(current)
     who = Identity(
@@ -223,33 +247,21 @@ def run(
         name=f"harvest {source.url}",
         token_id=f"harvest-{source.id}",
     )
-    for n, (iri, desc) in enumerate(sorted(current.items())):
+    pending: list[str] = []
+    for n, (iri, desc) in enumerate(sorted(current.items()), 1):
         if iri not in previous:
-            report.new.append(iri)
+            seen = report.new
         elif _canonical(previous[iri]) != _canonical(desc):
-            report.changed.append(iri)
+            seen = report.changed
         else:
-            report.unchanged.append(iri)
-            continue
-        quads = as_product(desc, iri, _publisher_triples(desc, iri, triples))
-        ident = registry.id_of_iri(store, ox.NamedNode(iri))
-        record = registry.get_record(store, ident) if ident else None
-        try:
-            registry.register(
-                store,
-                quads,
-                who=who,
-                ident=ident,
-                create=record is None or record.withdrawn,
-                profiles=PROFILES,
-            )
-            report.registered.append(iri)
-        except WriteError as exc:
-            report.refused.append(
-                {"dataset": iri, "status": str(exc.status), "reason": _reason(exc)}
-            )
+            seen = report.unchanged
+        seen.append(iri)
+        # unchanged and not refused last time: registered as it is, nothing to do
+        todo = seen is not report.unchanged or iri in retry
+        if todo and not _register(store, report, who, iri, desc, triples):
+            pending.append(iri)
         if progress:
-            progress(n + 1, len(current))
+            progress(n, len(current))
     for iri in sorted(set(previous) - set(current)):
         report.removed.append(iri)
         ident = registry.id_of_iri(store, ox.NamedNode(iri))
@@ -261,10 +273,42 @@ def run(
                 report.refused.append(
                     {"dataset": iri, "status": str(exc.status), "reason": _reason(exc)}
                 )
-    replace_graphs(store, {snapshot_graph(source.id): triples})
+    # a dataset refused this run stays pending: the next run tries it again even when
+    # the document has not changed (the cause may have been fixed in the catalogue)
+    marks = [ox.Triple(ox.NamedNode(iri), ox.NamedNode(PENDING), TRUE) for iri in pending]
+    replace_graphs(store, {snapshot_graph(source.id): [*triples, *marks]})
     report.ended = _now()
     _store_report(store, report)
     return report
+
+
+def _register(
+    store: Store,
+    report: HarvestReport,
+    who: Identity,
+    iri: str,
+    desc: list[ox.Triple],
+    everything: list[ox.Triple],
+) -> bool:
+    """Register one harvested dataset as a product; a refusal goes into the report."""
+    desc = _without_known_agents(store, desc)
+    quads = as_product(desc, iri, _publisher_triples(store, desc, iri, everything))
+    ident = registry.id_of_iri(store, ox.NamedNode(iri))
+    record = registry.get_record(store, ident) if ident else None
+    try:
+        registry.register(
+            store,
+            quads,
+            who=who,
+            ident=ident,
+            create=record is None or record.withdrawn,
+            profiles=PROFILES,
+        )
+    except WriteError as exc:
+        report.refused.append({"dataset": iri, "status": str(exc.status), "reason": _reason(exc)})
+        return False
+    report.registered.append(iri)
+    return True
 
 
 def _reason(exc: WriteError) -> str:

@@ -23,6 +23,13 @@ def _iri(value: object, name: str) -> ox.NamedNode:
         raise BadInput(f"{name} is not a valid IRI: {value!r}") from None
 
 
+def _known(store: Store, query: str, variable: str, node: ox.NamedNode, what: str) -> None:
+    """400 naming ``node`` when the catalogue does not know it: a need on a concept or
+    place nothing is described with could never be met."""
+    if not store.query(queries.load(query), bindings={variable: node}):
+        raise BadInput(f"<{node.value}> is not {what} the catalogue knows")
+
+
 @serialised
 def add(store: Store, who: Identity, body: dict) -> str:
     """Record a need of the caller's channel in the agents graph."""
@@ -34,6 +41,16 @@ def add(store: Store, who: Identity, body: dict) -> str:
     description = body.get("description")
     if not isinstance(description, str) or not description.strip():
         raise BadInput("give a 'description' of the need")
+    lang = body.get("lang", "nb")
+    if lang not in ("nb", "nn", "en"):
+        raise BadInput(f"lang must be nb, nn or en, not {lang!r}")
+    theme_nodes = [_iri(t, "themes[]") for t in themes]
+    event = _iri(body["life_event"], "life_event") if body.get("life_event") else None
+    spatial = _iri(body["spatial"], "spatial") if body.get("spatial") else None
+    for concept in [*theme_nodes, *([event] if event else [])]:
+        _known(store, "concept-known", "concept", concept, "a concept (theme or life event)")
+    if spatial is not None:
+        _known(store, "place-known", "place", spatial, "a place")
     channel = ox.NamedNode(who.channel)
     need = ox.NamedNode(f"{who.channel}/needs/{secrets.token_hex(4)}")
     triples = [
@@ -42,50 +59,56 @@ def add(store: Store, who: Identity, body: dict) -> str:
         ox.Triple(
             need,
             ox.NamedNode(DCT + "description"),
-            ox.Literal(description.strip(), language=body.get("lang", "nb")),
+            ox.Literal(description.strip(), language=lang),
         ),
     ]
-    triples += [ox.Triple(need, ox.NamedNode(DCAT + "theme"), _iri(t, "themes[]")) for t in themes]
-    if body.get("life_event"):
-        triples.append(
-            ox.Triple(
-                need, ox.NamedNode(CV + "isGroupedBy"), _iri(body["life_event"], "life_event")
-            )
-        )
-    if body.get("spatial"):
-        triples.append(
-            ox.Triple(need, ox.NamedNode(DCT + "spatial"), _iri(body["spatial"], "spatial"))
-        )
+    triples += [ox.Triple(need, ox.NamedNode(DCAT + "theme"), t) for t in theme_nodes]
+    if event is not None:
+        triples.append(ox.Triple(need, ox.NamedNode(CV + "isGroupedBy"), event))
+    if spatial is not None:
+        triples.append(ox.Triple(need, ox.NamedNode(DCT + "spatial"), spatial))
     commit(store, {AGENTS: [*store.triples(AGENTS), *triples]}, check=False)
     return need.value
 
 
+def _held(store: Store, who: Identity, today: date) -> dict[str, agreements.Agreement]:
+    """Per product, the caller's agreement that tells most: one in force before any other,
+    then the latest to end."""
+    best: dict[str, agreements.Agreement] = {}
+    for agreement in agreements.for_caller(store, who):
+        rank = (agreement.in_force(today), agreement.end)
+        current = best.get(agreement.target)
+        if current is None or rank > (current.in_force(today), current.end):
+            best[agreement.target] = agreement
+    return best
+
+
 def matches(store: Store, who: Identity, *, today: date) -> list[dict]:
-    """Each need of the channel with the products meeting it (a shared theme or life event)
-    and, per product, whether the channel holds an agreement in force."""
+    """Each need of the channel with the products meeting it (a shared theme, or the
+    need's life event, within the need's area: see ``need-matches.rq``) and, per product,
+    whether the channel holds an agreement in force (``covered``: that, or an open offer)."""
     channel = ox.NamedNode(who.channel or "")
-    held = {a.target: a for a in agreements.for_caller(store, who)}
+    held = _held(store, who, today)
     out: dict[str, dict] = {}
     for row in store.query(queries.load("need-matches"), bindings={"channel": channel}):
         need = out.setdefault(
-            row["need"].value,
-            {
-                "need": row["need"].value,
-                "description": row["description"].value if row["description"] else None,
-                "products": {},
-            },
+            row["need"].value, {"need": row["need"].value, "description": None, "products": {}}
         )
+        text = row["description"]
+        if text is not None and (need["description"] is None or text.language == "nb"):
+            need["description"] = text.value  # the Bokmål text when there is one
         if row["product"] is None:
             continue
         product = row["product"].value
         agreement = held.get(product)
+        is_open = row["open"] is not None and row["open"].value == "true"
         need["products"][product] = {
             "product": product,
             "title": row["title"].value if row["title"] else None,
-            "open": row["open"].value == "true",
+            "open": is_open,
             "agreement": agreement.ident if agreement else None,
             "status": agreement.effective(today) if agreement else None,
-            "covered": row["open"].value == "true" or bool(agreement and agreement.in_force(today)),
+            "covered": is_open or bool(agreement and agreement.in_force(today)),
         }
     return [
         {**n, "products": sorted(n["products"].values(), key=lambda p: p["product"])}

@@ -7,6 +7,7 @@ never resolves an XML external entity and never dereferences a ``file:`` IRI.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -163,6 +164,34 @@ def check_xml_entities(head: bytes, source: str = "<input>") -> None:
             )
 
 
+MAX_JSON_DEPTH = 256
+"""Deepest nesting of objects and arrays accepted in JSON-LD (real documents use a few
+levels; the parser recurses, and some thousands of levels overflow its stack)."""
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def check_json_depth(data: bytes, source: str = "<input>") -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH`, before any parser sees it,
+    with the line and column where the limit is passed (strings are skipped whole)."""
+    depth = 0
+    for match in _JSON_TOKENS.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                start = match.start()
+                line = data.count(b"\n", 0, start) + 1
+                column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+                raise RdfInputError(
+                    f"JSON-LD nested deeper than {MAX_JSON_DEPTH} levels is not accepted",
+                    source=source,
+                    line=line,
+                    column=column,
+                )
+        elif token in (b"]", b"}"):
+            depth -= 1
+
+
 def _syntax_error(exc: SyntaxError, source: str) -> RdfInputError:
     return RdfInputError(exc.msg or str(exc), source=source, line=exc.lineno, column=exc.offset)
 
@@ -193,6 +222,12 @@ def iter_quads(
         else:
             data = data.read()
             check_xml_entities(data[:1_000_000], source)
+    elif fmt == ox.RdfFormat.JSON_LD:  # read whole: the depth is checked before parsing
+        if isinstance(data, Path):
+            data = data.read_bytes()
+        elif not isinstance(data, bytes):
+            data = data.read()
+        check_json_depth(data, source)
     try:
         if isinstance(data, Path):
             parser = ox.parse(path=str(data), format=fmt, **options)
@@ -208,9 +243,96 @@ def iter_quads(
             else:
                 yield item
     except SyntaxError as exc:
-        raise _syntax_error(exc, source) from None
+        if _REMOTE_CONTEXT in str(exc):
+            raise _remote_context_error(data, source) from None
+        error = _syntax_error(exc, source)
+        if fmt == ox.RdfFormat.RDF_XML and error.line is None and isinstance(data, (bytes, Path)):
+            error.line, error.column = _xml_position(data, "namespace" in error.reason)
+        raise error from None
     except (ValueError, UnicodeDecodeError, OSError) as exc:
+        if _REMOTE_CONTEXT in str(exc):
+            raise _remote_context_error(data, source) from None
         raise RdfInputError(str(exc), source=source) from None
+
+
+_REMOTE_CONTEXT = "No LoadDocumentCallback has been set"  # pyoxigraph's refusal
+
+
+def _xml_position(data: bytes | Path, unqualified: bool) -> tuple[int | None, int | None]:
+    """Line and (1-based) column of the first XML well-formedness error in ``data``, as
+    expat sees it (pyoxigraph's RDF/XML errors carry no position); with ``unqualified``,
+    else of the first element or attribute without a namespace. (None, None) when there
+    is none to point at. External entities are never resolved (the entity check ran)."""
+    import xml.sax
+    import xml.sax.handler
+
+    class Unqualified(xml.sax.handler.ContentHandler):
+        found: tuple[int, int] | None = None
+
+        def startElementNS(self, name, qname, attrs) -> None:  # type: ignore[no-untyped-def]
+            names = [name, *attrs.getNames()]
+            if unqualified and self.found is None and any(uri is None for uri, _ in names):
+                locator = self._locator
+                self.found = (locator.getLineNumber(), locator.getColumnNumber() + 1)
+
+    handler = Unqualified()
+    # entities were checked before parsing (check_xml_entities), external ones are off
+    parser = xml.sax.make_parser()  # noqa: S317
+    parser.setFeature(xml.sax.handler.feature_namespaces, True)
+    parser.setFeature(xml.sax.handler.feature_external_ges, False)
+    parser.setFeature(xml.sax.handler.feature_external_pes, False)
+    parser.setContentHandler(handler)
+    try:
+        if isinstance(data, Path):
+            with data.open("rb") as handle:
+                parser.parse(handle)
+        else:
+            parser.parse(io.BytesIO(data))
+    except xml.sax.SAXParseException as exc:
+        return exc.getLineNumber(), exc.getColumnNumber() + 1
+    except (xml.sax.SAXException, OSError, ValueError):
+        pass
+    return handler.found or (None, None)
+
+
+def _remote_context_error(data: bytes | IO[bytes] | Path, source: str) -> RdfInputError:
+    """pyoxigraph's "No LoadDocumentCallback has been set…" said plainly: a JSON-LD
+    document whose ``@context`` (or ``@import``) names a remote document, which is never
+    fetched. The IRI is named when the document is at hand to find it in."""
+    iri = None
+    try:
+        if isinstance(data, Path):
+            data = data.read_bytes() if data.stat().st_size <= 64 * 1024 * 1024 else b""
+        if isinstance(data, bytes):
+            iri = _remote_context_iri(json.loads(data))
+    except (OSError, ValueError, RecursionError):
+        pass
+    named = f"remote JSON-LD @context <{iri[:300]}>" if iri else "a remote JSON-LD @context"
+    return RdfInputError(
+        f"{named} is not fetched; inline the context in the document", source=source
+    )
+
+
+def _remote_context_iri(node: object, in_context: bool = False) -> str | None:
+    """The first IRI a JSON-LD document's contexts refer to (a string ``@context`` or
+    list item, or an ``@import``)."""
+    if isinstance(node, str):
+        return node if in_context else None
+    if isinstance(node, list):
+        for item in node:
+            if (found := _remote_context_iri(item, in_context)) is not None:
+                return found
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@context":
+                found = _remote_context_iri(value, True)
+            elif key == "@import" and in_context:
+                found = value if isinstance(value, str) else None
+            else:
+                found = _remote_context_iri(value, False)
+            if found is not None:
+                return found
+    return None
 
 
 def parse_quads(

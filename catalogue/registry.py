@@ -45,6 +45,8 @@ from .writes import BadInput, Conflict, Forbidden, NotFound, commit, serialised
 DEMO_AGENT = "urn:eti:agent:demo-loader"
 STATUS = "http://publications.europa.eu/resource/authority/distribution-status/"
 AUTHORITATIVE = "https://w3id.org/eti#isAuthoritativeSourceFor"
+BRREG = "https://data.brreg.no/enhetsregisteret/api/enheter/"
+IDENTIFIER = DCT + "identifier"
 TYPE = RDF + "type"
 # Where content stops: these resources belong to the description or the agents.
 _BOUNDARY_TYPES = {
@@ -196,6 +198,12 @@ def derive_id(description: Sequence[ox.Triple], iri: ox.NamedNode) -> str:
     return slug
 
 
+def description_snapshot(ident: str, version: int) -> str:
+    """The graph holding the description alone of version ``version`` (the history graph
+    holds description and content): what anyone may see of an earlier version."""
+    return f"{history_graph(ident, version).rsplit(':', 1)[0]}:description-{int(version)}"
+
+
 def record_iri(ident: str, version: int | None = None) -> str:
     """The catalogue record of a product (or of one of its versions)."""
     return f"urn:eti:record:{ident}" + (f":v{version}" if version else "")
@@ -233,29 +241,92 @@ def id_of_iri(store: Store, iri: ox.NamedNode) -> str | None:
     return rows[0]["id"].value if rows else None
 
 
+def registered_agent(store: Store, agent: ox.NamedNode) -> list[ox.Triple]:
+    """What the agents graph says about ``agent`` (empty when it is not in it)."""
+    return list(store.query(queries.load("agent-description"), bindings={"agent": agent}))
+
+
+def check_agents(store: Store, triples: Sequence[ox.Triple]) -> None:
+    """Refuse a body that restates an organisation or channel differently from the agents
+    graph, or gives an Enhetsregisteret IRI another organisation number than its own.
+
+    The agents graph is the catalogue's word on who is who: a product body that said
+    ``enhet:983544622 dct:identifier "889640782"`` would otherwise let Nav's steward
+    register as Helsedirektoratet, and would add the claim to the public view."""
+    stated: dict[ox.NamedNode, set[str]] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode):
+            stated.setdefault(t.subject, set()).add(_key(t))
+    for subject, keys in sorted(stated.items(), key=lambda item: item[0].value):
+        if subject.value.startswith(BRREG):
+            number = subject.value[len(BRREG) :]
+            claimed = {
+                t.object.value
+                for t in triples
+                if t.subject == subject and t.predicate.value == DCT + "identifier"
+            }
+            if claimed - {number}:
+                raise Forbidden(
+                    f"<{subject.value}> is organisation {number} in Enhetsregisteret, but "
+                    f"the body gives it dct:identifier {', '.join(sorted(claimed))}"
+                )
+        known = registered_agent(store, subject)
+        if not known:
+            continue
+        differ = sorted(keys - {_key(t) for t in known})
+        if differ:
+            raise Forbidden(
+                f"the body states about <{subject.value}> what the catalogue's agents graph "
+                f"does not say ({differ[0]}{' and more' if len(differ) > 1 else ''}): "
+                "organisations and channels are kept in the agents graph, not restated "
+                "in a product"
+            )
+
+
 def orgnrs(
     store: Store, description: Sequence[ox.Triple], iri: ox.NamedNode, predicate: str
 ) -> set[str]:
-    """Organisation numbers of the agents ``iri`` names with ``predicate``."""
+    """Organisation numbers of the agents ``iri`` names with ``predicate``.
+
+    An agent in the agents graph has the number the agents graph gives it, whatever the
+    body says; an Enhetsregisteret IRI has its own; only another agent takes the body's
+    ``dct:identifier``."""
     agents = {t.object for t in description if t.subject == iri and t.predicate.value == predicate}
     numbers: set[str] = set()
     for agent in agents:
-        local = [
+        if isinstance(agent, ox.NamedNode):
+            known = registered_agent(store, agent)
+            if known:
+                numbers.update(t.object.value for t in known if t.predicate.value == IDENTIFIER)
+                continue
+            if agent.value.startswith(BRREG):
+                numbers.add(agent.value[len(BRREG) :])
+                continue
+        numbers.update(
             t.object.value
             for t in description
-            if t.subject == agent and t.predicate.value == DCT + "identifier"
-        ]
-        if local:
-            numbers.update(local)
-            continue
-        if isinstance(agent, ox.NamedNode):
-            rows = store.query(queries.load("agent-orgnr"), bindings={"agent": agent})
-            numbers.update(row["orgnr"].value for row in rows)
+            if t.subject == agent and t.predicate.value == IDENTIFIER
+        )
     return numbers
 
 
+def owner_of(store: Store, record: Record) -> str | None:
+    """The organisation a registered product belongs to: its publisher's number in the
+    agents graph, else the one its latest stored description gives (a publisher that is
+    not in the agents graph), so that no other steward can claim it."""
+    if record.orgnr is not None:
+        return record.orgnr
+    iri = ox.NamedNode(record.iri)
+    for n in range(record.version, 0, -1):
+        description = store.triples(history_graph(record.ident, n))
+        if description:
+            found = orgnrs(store, description, iri, DCT + "publisher")
+            return next(iter(found)) if len(found) == 1 else None
+    return None
+
+
 def _check_scope(
-    who: Identity, owners: set[str], publishers: set[str], record: Record | None
+    store: Store, who: Identity, owners: set[str], publishers: set[str], record: Record | None
 ) -> None:
     if who.role == "admin":
         return
@@ -268,8 +339,12 @@ def _check_scope(
             f"{', '.join(sorted(owners)) or 'none'}, publisher "
             f"{', '.join(sorted(publishers)) or 'none'})"
         )
-    if record is not None and record.orgnr not in (None, who.org):
-        raise Forbidden(f"product {record.ident} belongs to organisation {record.orgnr}")
+    if record is not None and (owner := owner_of(store, record)) != who.org:
+        raise Forbidden(
+            f"product {record.ident} belongs to organisation {owner}"
+            if owner
+            else f"product {record.ident} has no owning organisation: only an admin may change it"
+        )
 
 
 def _lit_time(value: datetime) -> ox.Literal:
@@ -378,9 +453,10 @@ def register(
     other = id_of_iri(store, iri)
     if other is not None and other != ident:
         raise Conflict(f"<{iri.value}> is already registered as product {other}")
+    check_agents(store, [*submission.description, *submission.content])
     owners = orgnrs(store, submission.description, iri, DPROD + "dataProductOwner")
     publishers = orgnrs(store, submission.description, iri, DCT + "publisher")
-    _check_scope(who, owners, publishers, record)
+    _check_scope(store, who, owners, publishers, record)
     version = (record.version + 1) if record else 1
     publisher = next(
         (
@@ -397,6 +473,7 @@ def register(
         product_graph(ident): submission.description,
         content_graph(ident): submission.content or None,
         history_graph(ident, version): snapshot,
+        description_snapshot(ident, version): submission.description,
     }
     also = _record_ops(
         ident, iri, version, "COMPLETED", who, now, record.issued if record else None, publisher
@@ -417,8 +494,8 @@ def withdraw(store: Store, ident: str, *, who: Identity, now: datetime | None = 
     if who.role != "admin":
         if who.role != "steward":
             raise Forbidden("only stewards (and admins) withdraw products")
-        if record.orgnr != who.org:
-            raise Forbidden(f"product {ident} belongs to organisation {record.orgnr}")
+        if (owner := owner_of(store, record)) != who.org:
+            raise Forbidden(f"product {ident} belongs to organisation {owner or 'none'}")
     version = record.version + 1
     iri = ox.NamedNode(record.iri)
     publisher = ox.NamedNode(record.publisher) if record.publisher else None
@@ -472,6 +549,7 @@ def put_product(
             product_graph(ident): description,
             content_graph(ident): content or None,
             history_graph(ident, version): [*description, *content],
+            description_snapshot(ident, version): description,
         },
         also=also,
         check=False,
@@ -491,9 +569,23 @@ class Version:
     added: list[ox.Triple]
     removed: list[ox.Triple]
 
+    def to_json(self) -> dict[str, object]:
+        """The version as the history answers give it (HTTP and ``eti history``)."""
+        return {
+            "version": self.version,
+            "issued": self.issued,
+            "status": self.status,
+            "agent": self.agent,
+            "added": [str(t) for t in self.added],
+            "removed": [str(t) for t in self.removed],
+        }
 
-def history(store: Store, ident: str) -> list[Version]:
-    """Every version of a product, oldest first, with the triples each added and removed."""
+
+def history(store: Store, ident: str, *, with_content: bool = True) -> list[Version]:
+    """Every version of a product, oldest first, with the triples each added and removed.
+
+    Without ``with_content`` only the descriptions are compared: the content of a product
+    without an open offer is for the holders of an agreement, also in its history."""
     rows = list(
         store.query(
             queries.load("product-versions"), bindings={"record": ox.NamedNode(record_iri(ident))}
@@ -504,7 +596,10 @@ def history(store: Store, ident: str) -> list[Version]:
     previous_triples: dict[str, ox.Triple] = {}
     for row in sorted(rows, key=lambda r: int(r["version"].value)):
         n = int(row["version"].value)
-        triples = store.triples(history_graph(ident, n))
+        if with_content:
+            triples = store.triples(history_graph(ident, n))
+        else:
+            triples = _description_of_version(store, ident, n)
         current = {_key(t): t for t in triples}
         added = [current[k] for k in sorted(set(current) - previous)]
         removed = [previous_triples[k] for k in sorted(previous - set(current))]
@@ -520,6 +615,40 @@ def history(store: Store, ident: str) -> list[Version]:
         )
         previous, previous_triples = set(current), current
     return out
+
+
+def _description_of_version(store: Store, ident: str, version: int) -> list[ox.Triple]:
+    """The description of one version: its own snapshot, or for a version written before
+    descriptions were kept apart, the part of the whole snapshot the product reaches
+    without passing through its content (a conservative guess: never content)."""
+    kept = store.triples(description_snapshot(ident, version))
+    if kept:
+        return kept
+    return description_part(store.triples(history_graph(ident, version)))
+
+
+def description_part(triples: Sequence[ox.Triple]) -> list[ox.Triple]:
+    """The triples about what the product reaches, never entering what a public service
+    reaches, nor passing through ``eti:isAuthoritativeSourceFor``."""
+    flat = split(triples)
+    content_nodes = {t.subject for t in flat.content}
+    by_subject: dict[object, list[ox.Triple]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+    products = [
+        t.subject
+        for t in triples
+        if t.predicate.value == TYPE and t.object == ox.NamedNode(DPROD + "DataProduct")
+    ]
+    seen: set = set()
+    todo = list(products)
+    while todo:
+        node = todo.pop()
+        if node in seen or node in content_nodes:
+            continue
+        seen.add(node)
+        todo += [t.object for t in by_subject.get(node, []) if t.predicate.value != AUTHORITATIVE]
+    return [t for t in triples if t.subject in seen]
 
 
 def version_triples(store: Store, ident: str, version: int) -> list[ox.Triple]:

@@ -84,15 +84,27 @@ def write_boolean(value: bool, kind: str, out: IO[bytes]) -> None:
         )
 
 
+TRUNCATED = "https://w3id.org/eti#truncatedResults"
+"""Linked from the head of an answer cut at ``max_rows`` (JSON ``link``, XML ``<link>``),
+so clients that never look at HTTP headers still learn that rows are missing."""
+
+
 def write_solutions(
-    variables: Sequence[str], rows: Iterable[ox.QuerySolution], kind: str, out: IO[bytes]
+    variables: Sequence[str],
+    rows: Iterable[ox.QuerySolution],
+    kind: str,
+    out: IO[bytes],
+    truncated: bool = False,
 ) -> int:
-    """SELECT results in ``kind``; returns the number of rows written."""
+    """SELECT results in ``kind``; returns the number of rows written. A ``truncated``
+    answer links :data:`TRUNCATED` from its head where the format has one."""
     n = 0
     if kind == "json":
+        link = b',"link":' + json.dumps([TRUNCATED]).encode() if truncated else b""
         out.write(
             b'{"head":{"vars":'
             + json.dumps(list(variables)).encode()
+            + link
             + b'},"results":{"bindings":['
         )
         for row in rows:
@@ -102,6 +114,8 @@ def write_solutions(
         out.write(b"]}}\n")
     elif kind == "xml":
         head = "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
+        if truncated:
+            head += f"<link href={quoteattr(TRUNCATED)}/>"
         out.write(
             (
                 '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'

@@ -7,6 +7,10 @@ also matches as a prefix ("pleie" finds "pleiepenger"). Titles weigh most, then
 keywords, then descriptions. The same matching is available inside SPARQL as the
 extension functions ``eti:textMatch(?text, "query")`` and ``eti:textScore(...)``.
 
+The municipality facet is where a product applies: the places of its ``dct:spatial``
+and every place within them (``dct:isPartOf``), so a national product is found under
+Flekkefjord too; a filter value may be a place IRI or its number ("4207").
+
 The index is built from the public graph and cached until the store is written.
 """
 
@@ -132,6 +136,7 @@ class Index:
     labels: dict[str, dict[str, str]]
     generation: int
     built: float
+    places: dict[str, str] = field(default_factory=dict)  # number ("4207") → place IRI
 
     def idf(self, word: str) -> float:
         n = len(self.documents) or 1
@@ -163,6 +168,7 @@ def build(store: Store) -> Index:
         doc = docs.get(row["product"].value)
         if doc is not None:
             doc.facets["event"].add(row["event"].value)
+    places = _apply_within(store, docs)
     stems: dict[str, dict[str, set[str]]] = {}
     frequency: Counter = Counter()
     for iri, doc in docs.items():
@@ -175,7 +181,26 @@ def build(store: Store) -> Index:
     for row in store.query(queries.load("search-labels")):
         lang = row["label"].language or "und"
         labels[row["value"].value].setdefault(lang, row["label"].value)
-    return Index(docs, stems, frequency, dict(labels), generation, time.monotonic())
+    return Index(docs, stems, frequency, dict(labels), generation, time.monotonic(), places)
+
+
+def _apply_within(store: Store, docs: dict[str, Document]) -> dict[str, str]:
+    """Add to each product's municipality facet every place lying in one of its areas (a
+    product for all of Norway applies in Flekkefjord); return the places by number."""
+    within: dict[str, set[str]] = defaultdict(set)  # place → itself and the areas it lies in
+    numbers: dict[str, str] = {}
+    for row in store.query(queries.load("places-within")):
+        place = row["place"].value
+        within[place].add(place)
+        if row["area"] is not None:
+            within[place].add(row["area"].value)
+        if row["number"] is not None:
+            numbers[row["number"].value] = place
+    for doc in docs.values():
+        spatial = set(doc.facets.get("municipality", set()))
+        if spatial:
+            doc.facets["municipality"] |= {p for p, areas in within.items() if areas & spatial}
+    return numbers
 
 
 class Searcher:
@@ -216,6 +241,11 @@ class Searcher:
     ) -> dict[str, Any]:
         """Ranked, faceted, paged results."""
         index = self.index()
+        if filters and filters.get("municipality"):
+            filters = {
+                **filters,
+                "municipality": [index.places.get(v, v) for v in filters["municipality"]],
+            }
         wanted = words(q)
         scored: list[tuple[float, str, Document]] = []
         for iri, doc in index.documents.items():

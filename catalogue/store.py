@@ -44,6 +44,10 @@ class StoreError(RuntimeError):
     """The store cannot do what was asked (not the caller's input)."""
 
 
+class StoreTimeout(StoreError):
+    """A remote store sent nothing within the time allowed."""
+
+
 class StoreLockedError(StoreError):
     """The embedded data folder is held by another process."""
 
@@ -460,6 +464,9 @@ class RemoteStore(Store):
     --union-default-graph``, Fuseki ``unionDefaultGraph``) or name the graphs."""
 
     kind = "remote"
+    batch_size: int = 20_000
+    """Most quads per ``INSERT DATA`` request of a load; quads sharing blank nodes are
+    never split (see ``_insert_batches``), so one such group may make a bigger request."""
 
     def __init__(
         self,
@@ -472,6 +479,9 @@ class RemoteStore(Store):
         self.url = url
         self.query_url, self.update_url = endpoint_urls(url, update_url)
         self.timeout = timeout
+        self.query_timeout: float | None = None
+        """Seconds a query may wait for the store's answer (the catalogue sets it to its
+        ``query_timeout``); the remote engine's own limit must stop its work."""
         self._session = requests.Session()
         self._session.headers["User-Agent"] = "eti-catalogue"
         if token:
@@ -486,14 +496,22 @@ class RemoteStore(Store):
         accept: str | None = None,
         params: list[tuple[str, str]] | None = None,
         stream: bool = False,
+        timeout: float | None = None,
     ) -> requests.Response:
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
         try:
             response = self._session.post(
-                url, data=body, headers=headers, params=params, timeout=self.timeout, stream=stream
+                url,
+                data=body,
+                headers=headers,
+                params=params,
+                timeout=timeout or self.timeout,
+                stream=stream,
             )
+        except requests.Timeout as exc:
+            raise StoreTimeout(f"the store at {url} sent nothing in time: {exc}") from None
         except requests.RequestException as exc:
             raise StoreError(f"the store at {url} does not answer: {exc}") from None
         if response.status_code == 400:
@@ -523,6 +541,7 @@ class RemoteStore(Store):
             "application/sparql-query; charset=utf-8",
             accept,
             params,
+            timeout=self.query_timeout,
         )
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media in RESULT_FORMATS:
@@ -539,12 +558,16 @@ class RemoteStore(Store):
 
     def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
         with self._write_lock:
-            self._post(
-                self.update_url,
-                bind_inline(sparql, bindings).encode(),
-                "application/sparql-update; charset=utf-8",
-            )
-            self.generation += 1
+            try:
+                self._post(
+                    self.update_url,
+                    bind_inline(sparql, bindings).encode(),
+                    "application/sparql-update; charset=utf-8",
+                )
+            finally:
+                # even on an error: the store may have committed before its answer was lost,
+                # and caches keyed to the generation must not outlive such a write
+                self.generation += 1
 
     def load(
         self,
@@ -555,15 +578,9 @@ class RemoteStore(Store):
         progress: Progress | None = None,
     ) -> int:
         data, n = _check_parsed(source, fmt, progress, graph)
-        batch: list[str] = []
         with self._write_lock:
-            for quad in rdfio.iter_quads(data, fmt, graph=graph):
-                batch.append(_quad_text(quad))
-                if len(batch) >= 20_000:
-                    self._insert(batch)
-                    batch = []
-            if batch:
-                self._insert(batch)
+            for lines in _insert_batches(rdfio.iter_quads(data, fmt, graph=graph), self.batch_size):
+                self._insert(lines)
         return n
 
     def _insert(self, lines: list[str]) -> None:
@@ -605,6 +622,68 @@ class RemoteStore(Store):
 
     def close(self) -> None:
         self._session.close()
+
+
+def _blank_labels(term: Any) -> list[str]:
+    """Labels of the blank nodes in a quad (or a triple term), graph name included."""
+    if isinstance(term, ox.BlankNode):
+        return [term.value]
+    if isinstance(term, ox.Quad):
+        parts = (term.subject, term.object, term.graph_name)
+    elif isinstance(term, ox.Triple):
+        parts = (term.subject, term.object)
+    else:
+        return []
+    return [label for part in parts for label in _blank_labels(part)]
+
+
+def _insert_batches(quads: Iterable[ox.Quad], size: int) -> Iterator[list[str]]:
+    """The quads as ``INSERT DATA`` bodies of about ``size`` quads, never splitting the
+    quads connected by blank nodes: a blank node label names a fresh node in each request,
+    so a ``_:b`` shared by quads in two requests would become two nodes. Each connected
+    group goes whole into one body (a group larger than ``size`` is a body of its own).
+    Quads without blank nodes stream through; the others are held to the end of the input,
+    when their groups are known (labels of anonymous nodes differ from parse to parse, so
+    they cannot be grouped in a first pass)."""
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        top = label
+        while parent.setdefault(top, top) != top:
+            top = parent[top]
+        while parent[label] != top:  # path compression
+            parent[label], label = top, parent[label]
+        return top
+
+    batch: list[str] = []
+    held: list[tuple[str, str]] = []  # (one blank label of the quad, the quad's text)
+    for quad in quads:
+        labels = _blank_labels(quad)
+        if not labels:
+            batch.append(_quad_text(quad))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+            continue
+        first = root(labels[0])
+        for label in labels[1:]:
+            other = root(label)
+            if other != first:
+                parent[other] = first
+        held.append((labels[0], _quad_text(quad)))
+    groups: dict[str, list[str]] = {}
+    for label, text in held:
+        groups.setdefault(root(label), []).append(text)
+    for lines in groups.values():
+        if batch and len(batch) + len(lines) > size:
+            yield batch
+            batch = []
+        batch.extend(lines)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _quad_text(quad: ox.Quad) -> str:

@@ -84,6 +84,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -112,6 +113,7 @@ __all__ = [
     "Result",
     "exit_code",
     "freshness_deadline",
+    "quiet_ill_typed_literals",
     "shapes_graph",
     "turbo_available",
     "validate",
@@ -534,6 +536,33 @@ class _WorkGraph(Graph):
 # The core function
 # ---------------------------------------------------------------------------
 
+_RDFLIB_TERM_LOG = logging.getLogger("rdflib.term")
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_quiet_saved_level = logging.NOTSET
+
+
+@contextmanager
+def quiet_ill_typed_literals() -> Iterator[None]:
+    """Keep rdflib from logging a warning with a Python traceback for every ill-typed
+    literal it makes or compares (``"yesterday"^^xsd:date``): such a value is the data's
+    fault, reported as a finding when a shape catches it, never a traceback on stderr.
+    rdflib.term's logger is raised to ERROR for the duration; nested and concurrent users
+    share one raise, and the last to leave restores the level it had."""
+    global _quiet_users, _quiet_saved_level
+    with _quiet_lock:
+        if _quiet_users == 0:
+            _quiet_saved_level = _RDFLIB_TERM_LOG.level
+            _RDFLIB_TERM_LOG.setLevel(logging.ERROR)
+        _quiet_users += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0:
+                _RDFLIB_TERM_LOG.setLevel(_quiet_saved_level)
+
 
 def validate(
     data: Graph,
@@ -578,6 +607,18 @@ def validate(
     (and for ``engine="turbo"`` when pyshacl-turbo is not installed), and
     ``TypeError`` when ``data`` is not an rdflib graph.
     """
+    with quiet_ill_typed_literals():
+        return _validate(data, profiles, as_of=as_of, context=context, engine=engine)
+
+
+def _validate(
+    data: Graph,
+    profiles: Sequence[str] | None,
+    *,
+    as_of: dt.date | str | None,
+    context: Graph | None,
+    engine: str | None,
+) -> Report:
     selected = _check_profiles(profiles)
     day = _check_as_of(as_of)
     chosen = _check_engine(engine)

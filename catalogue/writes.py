@@ -114,7 +114,10 @@ def _kind(graph: str) -> tuple[str, str | None]:
 
 
 def _graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
-    return rdfio.to_rdflib_graph(triples)
+    from .validation import quiet_ill_typed_literals
+
+    with quiet_ill_typed_literals():  # an ill-typed literal is a finding, not a traceback
+        return rdfio.to_rdflib_graph(triples)
 
 
 def _current(store: Store, graph: str, changes: Mapping[str, Sequence | None]) -> list:

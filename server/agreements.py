@@ -34,6 +34,29 @@ def _json_body() -> dict:
     return body
 
 
+def duty_headers(granted: list[agreements.Agreement]) -> dict[str, str]:
+    """``ETI-Duties`` and ``Link`` for an answer that includes the content these agreements
+    open (none: no headers), as ``/sparql`` sends them: per product, the agreement and the
+    attribution and freshness duties a channel must honour."""
+    if not granted:
+        return {}
+    return {
+        "ETI-Duties": agreements.duty_header(_store(), granted),
+        "Link": ", ".join(
+            f'<{a.iri}>; rel="http://www.w3.org/ns/odrl/2/hasPolicy"; anchor="{a.target}"'
+            for a in granted
+        ),
+    }
+
+
+def duty_list(agreement: agreements.Agreement) -> list[dict[str, str | None]]:
+    """The duties of one agreement as JSON: action IRI and refresh interval (or None)."""
+    return [
+        {"action": action, "interval": interval}
+        for action, interval in agreements.duties(_store(), agreement)
+    ]
+
+
 def _summary(agreement: agreements.Agreement) -> dict:
     doc = agreement.to_json(_today())
     doc["href"] = url_for("agreements.read", ident=agreement.ident)
@@ -85,6 +108,18 @@ def _party_agreement(ident: str) -> agreements.Agreement:
     return found  # type: ignore[return-value]
 
 
+def _actable_agreement(ident: str) -> agreements.Agreement:
+    """The agreement a transition is asked on: 404 when there is none, and for a channel
+    that is not its assignee (a channel learns nothing of others' agreements); a steward
+    of another organisation gets past here to the lifecycle's 403 (the issue asks that
+    accepting another organisation's agreement be refused as forbidden)."""
+    found = agreements.get(_store(), ident)
+    who = identity()
+    if found is None or (who.role == "channel" and found.assignee != who.channel):
+        fail(404, "Not Found", f"no agreement {ident} that you are party to")
+    return found  # type: ignore[return-value]
+
+
 @bp.get("/api/agreements/<ident:ident>")
 @require("channel", "steward", "admin")
 def read(ident: str) -> Response:
@@ -101,8 +136,10 @@ def read(ident: str) -> Response:
 @bp.post("/api/agreements/<ident:ident>/<any(accept, refuse, terminate):action>")
 @require("channel", "steward", "admin")
 def act(ident: str, action: str) -> Response:
-    """Accept or refuse (the owner's steward), terminate (either party)."""
-    _party_agreement(ident)
+    """Accept or refuse (the owner's steward), terminate (either party): 404 for an
+    unknown agreement or a channel not its assignee, 403 for a steward of another
+    organisation or a party the action is not for; nothing changes on a refusal."""
+    _actable_agreement(ident)
     try:
         agreement = agreements.transition(_store(), identity(), ident, action)
     except WriteError as exc:

@@ -14,7 +14,12 @@ from eti.catalogue.config import Settings
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port to listen on [default 8080].")
-@click.option("--threads", type=int, default=None, help="Worker threads [default 8].")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="Requests served at once; one more is answered 503 + Retry-After [default 8].",
+)
 @click.option("--demo-if-empty", is_flag=True, help="Load the demo catalogue into an empty store.")
 @store_options
 @guarded

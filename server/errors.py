@@ -7,6 +7,8 @@ from typing import Any, NoReturn
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from eti.catalogue.store import StoreError
+
 PLAIN_TEXT_PREFIXES = ("/sparql", "/update")
 
 
@@ -40,6 +42,12 @@ def register(app: Flask) -> None:
         if exc.response is not None:
             return exc.response
         return error_response(exc.code or 500, exc.name, exc.description)
+
+    @app.errorhandler(StoreError)
+    def _store(exc: StoreError) -> Response:
+        # the store (remote, or a data folder gone bad), not the caller: retry later
+        app.logger.warning("store unavailable: %s", exc)
+        return error_response(503, "Store unavailable", str(exc), {"Retry-After": "2"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -2,18 +2,21 @@
 
 Indirect identification: ``/data?graph=IRI`` and ``/data?default`` (the store's own
 default graph); direct identification: ``/data/<path>`` is the graph whose IRI is that
-URL. GET and HEAD read with the visibility of ``/sparql`` (a graph outside the
-caller's view is 404; the store's default graph is for admins); PUT replaces, POST
+URL. GET and HEAD read with the visibility of ``/sparql``, for the request's purpose
+(a graph outside the caller's view is 404; the store's default graph is for admins), and
+carry ``ETI-Duties``/``Link`` for content an agreement opens; PUT replaces, POST
 merges (also ``multipart/form-data`` with several files), DELETE drops (404 when
 absent): admins only, each write validated and applied whole through
 ``eti.catalogue.writes.commit`` under the catalogue's write lock. 201 when a write
 creates a graph (POST to ``/data`` itself creates one and answers its IRI in
-``Location``), 204 otherwise. ``GET /data`` alone is a dump of the caller's view
-(N-Quads or TriG), the ``void:dataDump`` of ``/.well-known/void``.
+``Location``), 204 otherwise; ``ETI-Warnings`` when validation warned. ``GET /data``
+alone is a dump of the caller's view (N-Quads or TriG), the ``void:dataDump`` of
+``/.well-known/void``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -21,12 +24,13 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, request
 
-from eti.catalogue import queries, rdfio, writes
-from eti.catalogue.core import Catalogue
-from eti.catalogue.namespaces import PREFIXES
+from eti.catalogue import queries, rdfio, registry, writes
+from eti.catalogue.core import Access, Catalogue
+from eti.catalogue.namespaces import PREFIXES, content_graph
 from eti.catalogue.store import StoreError
 
-from .auth import CHALLENGE, identity
+from .agreements import duty_headers
+from .auth import CHALLENGE, identity, purpose
 from .errors import fail
 from .rdfbody import write_error
 from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable, run, stream
@@ -87,12 +91,28 @@ def exists(target: str) -> bool:
     return bool(store.query(queries.load("graph-exists"), bindings={"g": ox.NamedNode(target)}))
 
 
-def visible(target: str) -> bool:
-    """True when the caller may read ``target`` and it holds something."""
-    who = identity()
+def reading_access() -> Access:
+    """What the caller may read now, for the request's purpose (``purpose`` or the
+    ``ETI-Purpose`` header, logged with the request; none: any purpose)."""
+    return catalogue().access(identity(), purpose=purpose())
+
+
+def visible(target: str, access: Access) -> bool:
+    """True when the caller may read ``target`` (in its view, or open content) and it
+    holds something."""
     if target == DEFAULT:
-        return who.role == "admin" and exists(DEFAULT)
-    return target in catalogue().view_for(who) and exists(target)
+        return identity().role == "admin" and exists(DEFAULT)
+    return (target in access.graphs or target in access.opened) and exists(target)
+
+
+def granted_on(target: str, access: Access) -> list:
+    """The agreements of ``access`` that open the content graph ``target``."""
+    store = catalogue().store
+    return [
+        a
+        for a in access.agreements
+        if content_graph(registry.id_of_iri(store, ox.NamedNode(a.target)) or "-") == target
+    ]
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -102,9 +122,10 @@ def read_graph(target: str) -> Response:
     media = negotiate(GRAPHS, GRAPH_ALIASES, GRAPH_NAMES)
     if media is None:
         not_acceptable(GRAPHS)
-    if not visible(target):
+    access = reading_access()
+    if not visible(target, access):
         fail(404, "Not Found", "no such graph in your view")
-    headers = {"Vary": "Accept, Authorization"}
+    headers = {"Vary": "Accept, Authorization", **duty_headers(granted_on(target, access))}
     if request.method == "HEAD":
         return Response(status=200, mimetype=media, headers=headers)
     if target == DEFAULT:
@@ -126,7 +147,8 @@ def dump_view() -> Response:
     media = negotiate(DATASETS, DATASET_ALIASES, DATASET_NAMES)
     if media is None:
         not_acceptable(DATASETS)
-    headers = {"Vary": "Accept, Authorization"}
+    access = reading_access()
+    headers = {"Vary": "Accept, Authorization", **duty_headers(access.agreements)}
     if request.method == "HEAD":
         return Response(status=200, mimetype=media, headers=headers)
     cat = catalogue()
@@ -136,8 +158,9 @@ def dump_view() -> Response:
         # and a write between the two would be half in the dump
         rows = cat.store.query(queries.load("all-quads-but-system"), default_graph=[])
     else:
-        view = cat.view_for(identity())
-        rows = cat.store.query(queries.load("dataset-quads"), default_graph=[], named_graphs=view)
+        rows = cat.store.query(
+            queries.load("dataset-quads"), default_graph=[], named_graphs=access.graphs
+        )
 
     def chunks() -> Iterator[bytes]:
         batch: list[ox.Quad] = []
@@ -203,13 +226,30 @@ def body_triples(base: str | None) -> list[ox.Triple]:
     return _parse(request.get_data(cache=False), request.mimetype, None, base)
 
 
-def commit(changes: dict[str, list[ox.Triple] | None]) -> None:
+WARNING_TEXT = 200  # characters of the first message the header carries
+
+
+def warning_headers(reports: list) -> dict[str, str]:
+    """``ETI-Warnings: <n>; first="<message>"`` for a write accepted with validation
+    warnings (none: no header), so a protocol client that reads only the status still
+    learns of them. The message is JSON-quoted with ASCII escapes: header-safe."""
+    results = [r for report in reports for r in report.results if r.severity != "Violation"]
+    if not results:
+        return {}
+    first = min(results, key=lambda r: r.severity != "Warning")  # a Warning before Info
+    text = f"{first.resource}: {first.message('en')}"[:WARNING_TEXT]
+    return {"ETI-Warnings": f"{len(results)}; first={json.dumps(text, ensure_ascii=True)}"}
+
+
+def commit(changes: dict[str, list[ox.Triple] | None]) -> dict[str, str]:
+    """Apply a write (abort with the error answer when refused); the warning headers."""
     try:
-        writes.commit(catalogue().store, changes)
+        outcome = writes.commit(catalogue().store, changes)
     except writes.WriteError as exc:
         abort(write_error(exc))
     except StoreError as exc:
         fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
+    return warning_headers(outcome.reports)
 
 
 def current_triples(target: str) -> list[ox.Triple]:
@@ -219,8 +259,8 @@ def current_triples(target: str) -> list[ox.Triple]:
     return store.triples(target)
 
 
-def created(target: str) -> Response:
-    response = Response(status=201)
+def created(target: str, headers: dict[str, str]) -> Response:
+    response = Response(status=201, headers=headers)
     if target != DEFAULT:
         response.headers["Location"] = target
     return response
@@ -245,17 +285,17 @@ def write(target: str | None) -> Response:
             fail(400, "Bad Request", "the body holds no triple: there is no graph to create")
         target = request.url_root + "data/" + uuid.uuid4().hex
         with writes.WRITE_LOCK:
-            commit({target: triples})
-        return created(target)
+            warned = commit({target: triples})
+        return created(target, warned)
     g.log_extra = {**g.get("log_extra", {}), "graph": target or "default"}
     with writes.WRITE_LOCK:
         existed = exists(target)
         if request.method == "POST" and existed:
             triples = current_triples(target) + triples
-        commit({target: triples or None})
+        warned = commit({target: triples or None})
     if not existed and triples:
-        return created(target)
-    return Response(status=204)
+        return created(target, warned)
+    return Response(status=204, headers=warned)
 
 
 def handle(target: str | None) -> Response:

@@ -87,6 +87,27 @@ IDENT = {
 }
 OBJECT = {"type": "object"}
 BEARER = [{"bearer": []}]
+PURPOSE = [
+    _q("purpose", {"type": "string"}, "DPV purpose IRI the content is read for"),
+    {
+        "name": "ETI-Purpose",
+        "in": "header",
+        "required": False,
+        "description": "DPV purpose IRI (instead of the purpose parameter)",
+        "schema": {"type": "string"},
+    },
+]
+DUTIES = {
+    "ETI-Duties": {
+        "description": "duties (attribution, refresh interval) of the agreements whose "
+        "content the answer holds, per product",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'rel="http://www.w3.org/ns/odrl/2/hasPolicy" to each such agreement',
+        "schema": {"type": "string"},
+    },
+}
 
 
 def spec() -> dict[str, Any]:
@@ -141,15 +162,17 @@ def spec() -> dict[str, Any]:
                 "parameters": [IDENT],
                 "get": {
                     "summary": "A product (JSON or RDF by Accept)",
+                    "parameters": PURPOSE,
                     "responses": {
                         "200": {
                             "description": "the product",
+                            "headers": DUTIES,
                             "content": {
                                 "application/json": {"schema": OBJECT},
                                 **{t: {"schema": {"type": "string"}} for t in RDF_TYPES},
                             },
                         },
-                        **_errors(404, 410),
+                        **_errors(400, 404, 410),
                     },
                 },
                 "put": {
@@ -301,9 +324,13 @@ def spec() -> dict[str, Any]:
                             "the child's age",
                         ),
                         _q("need", {"type": "string"}, "a Los IRI, slug or words", many=True),
-                        _q("purpose", {"type": "string"}, "DPV purpose IRI"),
+                        *PURPOSE,
                     ],
-                    "responses": {"200": _json(OBJECT), **_errors(400, 401, 404), **TOO_LONG},
+                    "responses": {
+                        "200": {**_json(OBJECT), "headers": DUTIES},
+                        **_errors(400, 401, 404),
+                        **TOO_LONG,
+                    },
                 }
             },
             "/api/validate": {

@@ -45,7 +45,7 @@ from eti.catalogue.executor import Overloaded, QueryFailed, QueryTimeout
 from eti.catalogue.namespaces import content_graph, is_valid_id, product_graph
 from eti.catalogue.writes import WriteError
 
-from . import i18n
+from . import i18n, metrics
 from .i18n import language, t
 
 bp = Blueprint("pages", __name__)
@@ -769,7 +769,17 @@ def _run_query(text: str) -> dict[str, Any]:
             max_rows=PAGE_ROWS,
         )
         body = b"".join(answer.chunks)
-    except (QueryRefused, QueryFailed, QueryTimeout, Overloaded, ValueError) as exc:
+    except Overloaded as exc:  # busy, not wrong: 503 + Retry-After, as /sparql answers
+        metrics.current().reject("overloaded")
+        return {"error": str(exc), "status": 503, "retry_after": "2"}
+    except QueryTimeout as exc:
+        metrics.current().timeout()
+        return {"error": str(exc), "status": 503, "retry_after": "5"}
+    except QueryFailed as exc:
+        if exc.kind in ("syntax", "query"):
+            return {"error": str(exc)}
+        return {"error": str(exc), "status": 503, "retry_after": "1"}  # the store failed
+    except (QueryRefused, ValueError) as exc:
         return {"error": str(exc)}
     out: dict[str, Any] = {"kind": answer.kind, "truncated": answer.truncated, "max": PAGE_ROWS}
     if answer.kind == "boolean":
@@ -816,9 +826,12 @@ def query() -> Response:
             (title, f"{endpoint}?{urlencode({'query': text, 'format': name})}", name)
             for name, title in names
         ]
+    failed = result is not None and "error" in result
+    retry = result.get("retry_after") if failed else None
     return render(
         "query.html",
-        status=400 if result and "error" in result else 200,
+        status=result.get("status", 400) if failed else 200,
+        headers={"Retry-After": retry} if retry else None,
         text=text if text is not None else DEFAULT_QUERY,
         result=result,
         examples=_examples(),
@@ -1048,7 +1061,7 @@ def agreements_page() -> Response:
             else:
                 flash(t("error.bad_request"), "error")
         except WriteError as exc:
-            flash(exc.detail, "error")
+            flash(exc.detail, "error|en")  # the catalogue's own words are English
         return redirect(_back(), 303)
     groups: dict[str, list[dict[str, Any]]] = {s: [] for s in agreements.STATES}
     if not caller.anonymous:

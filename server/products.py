@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from eti.catalogue import registry
+from eti.catalogue import agreements, registry
+from eti.catalogue.core import Access
+from eti.catalogue.namespaces import content_graph
 from eti.catalogue.writes import WriteError
 
-from .auth import identity, require
+from .agreements import duty_headers
+from .auth import identity, purpose, require
 from .errors import fail
 from .rdfbody import RDF_ANSWERS, rdf_response, read_body, write_error
 
@@ -111,7 +114,9 @@ def withdraw(ident: str) -> Response:
 
 @bp.get("/<ident:ident>")
 def read(ident: str) -> Response:
-    """A product: JSON summary or its description in RDF, by ``Accept``."""
+    """A product: JSON summary or its description in RDF, by ``Accept``; its content too
+    when the caller may read it for the request's purpose (``purpose`` / ``ETI-Purpose``),
+    with the duties of the agreement that opens it."""
     cat = _catalogue()
     record = registry.get_record(cat.store, ident)
     if record is None:
@@ -128,9 +133,11 @@ def read(ident: str) -> Response:
     media = request.accept_mimetypes.best_match(
         ["application/json", *RDF_ANSWERS], default="application/json"
     )
-    triples = cat.product_triples(ident, identity())
+    access = cat.access(identity(), purpose=purpose())
+    triples = cat.product_triples(ident, identity(), access=access)
+    headers = {"Vary": "Accept", **duty_headers(_opening(access, record.iri))}
     if media in RDF_ANSWERS:
-        return rdf_response(triples, media, headers={"Vary": "Accept"})
+        return rdf_response(triples, media, headers=headers)
     response = jsonify(
         {
             "id": ident,
@@ -144,30 +151,42 @@ def read(ident: str) -> Response:
             "triples": len(triples),
         }
     )
-    response.headers["Vary"] = "Accept"
+    response.headers.update(headers)
     return response
+
+
+def _opening(access: Access, product: str) -> list[agreements.Agreement]:
+    """The agreements of the caller's view that open ``product``'s content."""
+    return [a for a in access.agreements if a.target == product]
+
+
+def _reads_content(record: registry.Record) -> bool:
+    """True when the caller may read the product's content: its view holds the content
+    graph (open products: everyone), or it is an admin or the owner's steward."""
+    cat, who = _catalogue(), identity()
+    if who.role == "admin":
+        return True
+    if who.role == "steward" and who.org and who.org == registry.owner_of(cat.store, record):
+        return True
+    access = cat.access(who)
+    content = content_graph(record.ident)
+    return content in access.opened or content in access.graphs
 
 
 @bp.get("/<ident:ident>/history")
 def history(ident: str) -> Response:
-    """Every version with who, when, and the triples it added and removed."""
+    """Every version with who, when, and the triples it added and removed (content
+    triples only for those who may read the product's content)."""
     cat = _catalogue()
-    if registry.get_record(cat.store, ident) is None:
+    record = registry.get_record(cat.store, ident)
+    if record is None:
         fail(404, "Not Found", f"no product {ident}")
-    versions = registry.history(cat.store, ident)
+    versions = registry.history(cat.store, ident, with_content=_reads_content(record))
     return jsonify(
         {
             "id": ident,
             "versions": [
-                {
-                    "version": v.version,
-                    "issued": v.issued,
-                    "status": v.status,
-                    "agent": v.agent,
-                    "added": [str(t) for t in v.added],
-                    "removed": [str(t) for t in v.removed],
-                    "href": url_for("products.version", ident=ident, number=v.version),
-                }
+                {**v.to_json(), "href": url_for("products.version", ident=ident, number=v.version)}
                 for v in versions
             ],
         }

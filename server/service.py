@@ -16,7 +16,8 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from eti.catalogue import rdfio, void
 from eti.catalogue.core import Catalogue
-from eti.catalogue.namespaces import DCT, PREFIXES, RDF, RDFS, SD, VOID, XSD
+from eti.catalogue.namespaces import DCT, ETI, PREFIXES, RDF, RDFS, SD, VOID, XSD
+from eti.catalogue.store import OxigraphStore
 
 from .auth import identity
 from .errors import fail
@@ -53,6 +54,13 @@ EXTENSION_FUNCTIONS = [
     "gMonthDay",
     "gDay",
 ]
+# The catalogue's own functions: the search of /api/products inside a query.
+SEARCH_FUNCTIONS = {
+    "textMatch": 'eti:textMatch(?text, "words"): true when the text matches every word '
+    "as /api/products does (case, æøå, Norwegian stems and prefixes)",
+    "textScore": 'eti:textScore(?text, "words"): the share of the words found in the text '
+    "(0 to 1), for ORDER BY",
+}
 SD_PREFIXES = {
     **PREFIXES,
     "sd": SD,
@@ -158,6 +166,14 @@ def description() -> list[ox.Triple]:
             _t(service, SD + "extensionFunction", function),
             _t(function, RDF + "type", _n(SD + "Function")),
         ]
+    if isinstance(catalogue().store, OxigraphStore):  # registered on the embedded engine
+        for name, comment in SEARCH_FUNCTIONS.items():
+            function = _n(ETI + name)
+            out += [
+                _t(service, SD + "extensionFunction", function),
+                _t(function, RDF + "type", _n(SD + "Function")),
+                _t(function, RDFS + "comment", ox.Literal(comment, language="en")),
+            ]
     out += _limits(service)
     # the caller's default dataset
     dataset, default = ox.BlankNode(), ox.BlankNode()
@@ -253,7 +269,11 @@ def _check_size() -> None:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(length)
             environ.pop("wsgi.input_terminated", None)
-            request.__dict__.pop("stream", None)
+            # now a plain body of known length: werkzeug reads no length from a request
+            # that still says chunked, and would hand the views an empty stream
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            for cached in ("stream", "content_length"):
+                request.__dict__.pop(cached, None)
             return
     if length is not None and length > limit:
         fail(

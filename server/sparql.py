@@ -10,12 +10,14 @@ without a query answers the service description (see ``service``).
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, g, has_request_context, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
@@ -28,6 +30,7 @@ from .auth import identity, purpose
 from .errors import fail
 
 bp = Blueprint("sparql", __name__)
+log = logging.getLogger("eti.server")
 
 SOLUTIONS = [
     "application/sparql-results+json",
@@ -215,6 +218,10 @@ def query_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
+class BodyAborted(RuntimeError):
+    """A streamed answer stopped after its first bytes (time limit, worker failure)."""
+
+
 class Body:
     """A streamed body that already holds its first chunk; closing it closes the rest
     (which hands the query worker back, or stops it)."""
@@ -222,11 +229,24 @@ class Body:
     def __init__(self, first: bytes, rest: Iterator[bytes]) -> None:
         self.first = first
         self.rest = rest
+        self.on_timeout: Callable[[], None] | None = None
+        self.request_id = g.get("request_id") if has_request_context() else None
 
     def __iter__(self) -> Iterator[bytes]:
         if self.first:
             yield self.first
-        yield from self.rest
+        try:
+            yield from self.rest
+        except (QueryTimeout, QueryFailed) as exc:
+            # The status line is gone already: the only honest signal left is to end the
+            # connection without the last chunk, so the client sees a broken body (an
+            # error in every HTTP client), never a complete-looking 200.
+            if isinstance(exc, QueryTimeout) and self.on_timeout is not None:
+                self.on_timeout()
+            log.warning(
+                json.dumps({"request_id": self.request_id, "aborted": True, "reason": str(exc)})
+            )
+            raise BodyAborted(str(exc)) from None
 
     def close(self) -> None:
         close = getattr(self.rest, "close", None)
@@ -334,8 +354,9 @@ def answer(graphs: list[str] | None = None) -> Response:
         headers["ETI-Truncated"] = f"true; limit={limit}"
         headers["Warning"] = f'199 - "results truncated at {limit} rows (max_rows)"'
         metrics.current().truncated()
-    response = Response(body, mimetype=result.media, headers=headers)
     registry, form = metrics.current(), info.form or "unknown"
+    body.on_timeout = registry.timeout
+    response = Response(body, mimetype=result.media, headers=headers)
     response.call_on_close(lambda: registry.query_done(form, time.perf_counter() - started))
     return response
 

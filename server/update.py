@@ -14,6 +14,7 @@ from eti.catalogue.store import StoreError
 
 from .auth import require
 from .errors import fail
+from .gsp import warning_headers
 from .sparql import posted_text, query_hash
 
 bp = Blueprint("update", __name__)
@@ -65,8 +66,9 @@ def report_answer(exc: writes.WriteError) -> Response:
 @bp.route("/update", methods=["POST"])
 @require("admin")
 def update() -> Response:
-    """Run a SPARQL Update: 204 when applied; 400/403/404/409 with the reason, 422 with
-    the SHACL report when a shared rule would break (nothing is written then)."""
+    """Run a SPARQL Update: 204 when applied (with ``ETI-Warnings`` when validation
+    warned); 400/403/404/409 with the reason, 422 with the SHACL report when a shared
+    rule would break (nothing is written then)."""
     text = update_text()
     using = graph_parameters("using-graph-uri")
     using_named = graph_parameters("using-named-graph-uri")
@@ -82,6 +84,6 @@ def update() -> Response:
         fail(exc.status, exc.error, exc.detail)
     except StoreError as exc:
         fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
-    response = Response(status=204)
+    response = Response(status=204, headers=warning_headers(outcome.reports))
     response.headers["ETI-Graphs-Changed"] = str(len(outcome.graphs))
     return response

@@ -1,17 +1,159 @@
 """Run the app under gunicorn: one worker process (the embedded store allows one writer
-process) with threads, which really run queries in parallel (pyoxigraph releases the GIL)."""
+process) with threads, which really run queries in parallel (pyoxigraph releases the GIL).
+
+Overload is shed, not queued: at most ``threads`` requests are answered at once, and one
+more gets 503 with Retry-After at once (``InflightLimit``). gunicorn runs a few threads
+more than that so that the refusal, ``/healthz`` and ``/metrics`` never wait behind the
+requests being answered; without them an extra request would wait in gunicorn's queue
+until a client's timeout cut its connection."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import NoMoreData, ParseException
+from werkzeug.exceptions import BadRequest
 
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
+from eti.catalogue.store import StoreLockedError
 
 from . import create_app
+from .errors import PLAIN_TEXT_PREFIXES
+
+SPARE_THREADS = 4  # gunicorn threads beyond the limit: they only refuse or answer health
+ALWAYS_ANSWERED = ("/healthz", "/metrics")  # monitoring must see an overloaded server
+RETRY_AFTER = "2"
+
+
+class InflightLimit:
+    """WSGI middleware: at most ``limit`` requests are answered at once; a request beyond
+    that is answered 503 with Retry-After straight away. A slot is held until the
+    response's body is closed (answers stream), and ``/healthz`` and ``/metrics`` never
+    take one."""
+
+    def __init__(
+        self, app: Callable[..., Iterable[bytes]], limit: int, on_shed: Callable[[str], Any]
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.on_shed = on_shed
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO", "") in ALWAYS_ANSWERED:
+            return self.app(environ, start_response)
+        if not self._slots.acquire(blocking=False):
+            return self._shed(environ, start_response)
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._slots.release()
+            raise
+        return _Releasing(body, self._slots.release)
+
+    def _shed(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        self.on_shed(method)
+        detail = f"the server is answering {self.limit} requests already; try again shortly"
+        if environ.get("PATH_INFO", "").startswith(PLAIN_TEXT_PREFIXES):
+            media, text = "text/plain; charset=utf-8", f"Overloaded: {detail}\n".encode()
+        else:
+            media = "application/json"
+            text = json.dumps({"error": "Overloaded", "detail": detail}).encode()
+        headers = [
+            ("Content-Type", media),
+            ("Content-Length", str(len(text))),
+            ("Retry-After", RETRY_AFTER),
+        ]
+        start_response("503 Service Unavailable", headers)
+        return [] if method == "HEAD" else [text]
+
+
+class _Releasing:
+    """A response body that gives its slot back, once, when the server closes it."""
+
+    def __init__(self, body: Iterable[bytes], release: Callable[[], None]) -> None:
+        self._body = body
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class FramedBody:
+    """WSGI middleware: a request body whose framing is broken (a bad chunk size, a
+    missing terminator, a body cut short) is a 400 naming the fault. gunicorn finds such
+    faults only while the application reads the body, where they used to become a 500."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = _Input(environ["wsgi.input"])
+        return self.app(environ, start_response)
+
+
+class _Input:
+    """``wsgi.input`` with gunicorn's framing errors turned into BadRequest."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def _guard(self, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except (ParseException, NoMoreData) as exc:
+            raise BadRequest(f"the request body is malformed: {exc}") from None
+
+    def read(self, size: int | None = None) -> bytes:
+        return self._guard(self._inner.read, size)
+
+    def readline(self, size: int | None = None) -> bytes:
+        return self._guard(self._inner.readline, size)
+
+    def readlines(self, hint: int | None = None) -> list[bytes]:
+        return self._guard(self._inner.readlines, hint)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+def _count_shed(app: Any) -> Callable[[str], None]:
+    """Count a shed request in the application's metrics."""
+    registry = app.extensions.get("eti.metrics")
+
+    def count(method: str) -> None:
+        if registry is not None:
+            registry.request_done("(shed)", method, 503)
+            registry.reject("overloaded")
+
+    return count
 
 
 class _Gunicorn(BaseApplication):
@@ -25,11 +167,12 @@ class _Gunicorn(BaseApplication):
         self.cfg.set("bind", f"{s.host}:{s.port}")
         self.cfg.set("workers", 1)
         self.cfg.set("worker_class", "gthread")
-        self.cfg.set("threads", s.threads)
+        self.cfg.set("threads", s.threads + SPARE_THREADS)  # see InflightLimit
         self.cfg.set("timeout", max(60, int(s.query_timeout * 2)))
         self.cfg.set("graceful_timeout", 10)
         self.cfg.set("accesslog", None)
         self.cfg.set("limit_request_line", 8190)  # gunicorn's ceiling; longer lines: 414
+        self.cfg.set("when_ready", _ready(s))
 
     def load(self):  # type: ignore[no-untyped-def]
         catalogue = Catalogue(self.settings)
@@ -40,20 +183,53 @@ class _Gunicorn(BaseApplication):
                 f"{done['agreements']} agreements",
                 err=True,
             )
-        return create_app(self.settings, catalogue)
+        app = create_app(self.settings, catalogue)
+        return InflightLimit(FramedBody(app), self.settings.threads, _count_shed(app))
 
 
 def run(settings: Settings, *, demo_if_empty: bool = False) -> None:
-    """Serve until stopped; print the URLs to open."""
-    base = f"http://{settings.host}:{settings.port}"
-    where = settings.store_url or settings.store
-    click.echo(
-        f"ETI catalogue on {base}  (store: {where})\n"
-        f"  catalogue      {base}/\n"
-        f"  SPARQL         {base}/sparql\n"
-        f"  ontology       {base}/ontology\n"
-        f"  health         {base}/healthz",
-        err=True,
-    )
+    """Serve until stopped; print the URLs to open once the port is bound.
+
+    An embedded data folder held by another process is found here, before gunicorn
+    starts, so it is a one-line message and exit code 2 (``guarded``), not a worker's
+    traceback and gunicorn's exit code 3."""
+    if not settings.store_url:
+        check_not_held(Path(settings.store))
     sys.argv = sys.argv[:1]
     _Gunicorn(settings, demo_if_empty).run()
+
+
+def check_not_held(folder: Path) -> None:
+    """Raise StoreLockedError when another process holds the data folder's lock.
+
+    Probed with the lock file itself, not by opening the store: RocksDB would start its
+    background threads in this (master) process, and the worker gunicorn forks from it
+    would inherit a thread pool without threads, so its first flush would wait forever."""
+    lock = folder / "LOCK"
+    if not lock.exists():
+        return
+    with lock.open("rb+") as handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreLockedError(
+                f"the data folder {folder} is in use by another process (a running "
+                "'eti serve'?): stop that process, or reach the catalogue through it "
+                "over HTTP with --store-url"
+            ) from None
+        fcntl.lockf(handle, fcntl.LOCK_UN)
+
+
+def _ready(settings: Settings) -> Callable[[Any], None]:
+    def when_ready(server: Any) -> None:  # gunicorn's hook: the port is bound
+        base = f"http://{settings.host}:{settings.port}"
+        click.echo(
+            f"ETI catalogue on {base}  (store: {settings.store_url or settings.store})\n"
+            f"  catalogue      {base}/\n"
+            f"  SPARQL         {base}/sparql\n"
+            f"  ontology       {base}/ontology\n"
+            f"  health         {base}/healthz",
+            err=True,
+        )
+
+    return when_ready

@@ -73,12 +73,13 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def start_oxigraph(location: Path) -> tuple[str, subprocess.Popen]:
-    """A real ``oxigraph serve`` on a free loopback port; returns (URL, process)."""
+def start_oxigraph(location: Path, port: int | None = None) -> tuple[str, subprocess.Popen]:
+    """A real ``oxigraph serve`` on loopback (a free port unless ``port`` is given, as when
+    restarting one); returns (URL, process)."""
     exe = shutil.which("oxigraph", path=str(BIN)) or shutil.which("oxigraph")
     if exe is None:
         pytest.fail("the 'oxigraph' server (PyPI package oxigraph) is not installed")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE,
@@ -161,10 +162,14 @@ class LiveServer:
         return {"Authorization": f"Bearer {self.tokens[who]}", **extra}
 
 
-def prepare_store(store_dir: Path, *, demo: bool = True) -> dict[str, str]:
-    """A store with (optionally) the demo and tokens for an admin, NAV's and Helsedirektoratet's
-    stewards and the nav.no channel; closed again before a server opens it."""
-    cat = Catalogue(Settings.load(env={}, store=str(store_dir), query_workers=0))
+def prepare_store(
+    store_dir: Path, *, demo: bool = True, store_url: str | None = None
+) -> dict[str, str]:
+    """A store (the remote one at ``store_url`` when given) with (optionally) the demo and
+    tokens for an admin, NAV's and Helsedirektoratet's stewards and the nav.no channel;
+    closed again before a server opens it."""
+    settings = Settings.load(env={}, store=str(store_dir), store_url=store_url, query_workers=0)
+    cat = Catalogue(settings)
     cat.prepare(demo_if_empty=demo)
     table = TokenTable(cat.store)
     tokens = {
@@ -185,13 +190,16 @@ def start_server(
     *,
     port: int | None = None,
     args: tuple[str, ...] = (),
+    store_url: str | None = None,
 ) -> tuple[str, subprocess.Popen]:
     """``eti serve`` on a free port in its own process group (so a test can kill the whole
-    tree), logging to ``server.log`` beside the store; returns (base URL, process)."""
+    tree), logging to ``server.log`` beside the store (on the remote store at ``store_url``
+    when given); returns (base URL, process)."""
     port = port or free_port()
     log = (store_dir.parent / "server.log").open("ab")
+    store = ("--store-url", store_url) if store_url else ("--store", str(store_dir))
     proc = subprocess.Popen(
-        [str(BIN / "eti"), "serve", "--store", str(store_dir), "--port", str(port), *args],
+        [str(BIN / "eti"), "serve", *store, "--port", str(port), *args],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "ETI_LOG_LEVEL": "WARNING", **(env or {})},
@@ -220,3 +228,49 @@ def needs_shared(path: str) -> Path:
     if not target.exists():
         pytest.skip(f"../shared/conformance/{path} is absent (a plain clone has no ../shared)")
     return target
+
+
+# --- the reliability figures `make soak` prints at the end --------------------------------
+
+FIGURES: dict[str, int | float | str] = {}
+
+
+def count(name: str, n: int = 1) -> None:
+    """Add ``n`` to one of the session's reliability figures (printed at the end)."""
+    FIGURES[name] = int(FIGURES.get(name, 0)) + n
+
+
+def figure(name: str, value: int | float | str) -> None:
+    """Set one of the session's reliability figures (a rate or a latency)."""
+    FIGURES[name] = value
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and "test_hostile.py::test_hostile_case[" in report.nodeid:
+        count("hostile: cases tried")
+        count("hostile: cases passed", int(report.passed))
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    """Count the examples hypothesis runs (property tests, the state machine, schemathesis),
+    from the statistics it reports at the end of each run."""
+    from hypothesis.statistics import collector
+
+    outer = collector.value
+
+    def note(stats: dict) -> None:
+        cases = [c for k, v in stats.items() if k.endswith("-phase") for c in v["test-cases"]]
+        count("fuzz: examples", sum(c["status"] in ("valid", "interesting") for c in cases))
+        if outer is not None:
+            outer(stats)
+
+    with collector.with_value(note):
+        return (yield)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {value}")

@@ -71,7 +71,7 @@ def test_request_accept_terminate(client, tokens) -> None:
     assert not sees(client, tokens["app"], "flekkefjord-ppt")
 
     other = client.post(f"/api/agreements/{ident}/accept", headers=bearer(tokens["nav"]))
-    assert other.status_code in (403, 404)
+    assert other.status_code == 403
     accepted = client.post(f"/api/agreements/{ident}/accept", headers=bearer(tokens["flekkefjord"]))
     assert accepted.status_code == 200 and accepted.json["status"] == "active"
     assert sees(client, tokens["app"], "flekkefjord-ppt")
@@ -140,6 +140,28 @@ def test_overlapping_active_agreement_is_409(client, tokens, catalogue) -> None:
     )
     assert response.status_code == 409
     assert dump(catalogue) == before
+
+
+def test_request_overlapping_an_agreement_that_ran_out_is_409_not_422(
+    client, tokens, catalogue
+) -> None:
+    """An agreement stored active whose period is over still blocks an overlapping one.
+
+    The lifecycle used to skip it (it is effectively expired) while the AgreementNoOverlap
+    shape counted it, so the request was refused with a SHACL report instead of a 409
+    that names the agreement and its dates.
+    """
+    past = request_offer(client, tokens["app"], start="2026-01-01", end="2026-06-30").json["id"]
+    accepted = client.post(f"/api/agreements/{past}/accept", headers=bearer(tokens["flekkefjord"]))
+    assert accepted.status_code == 200, accepted.json
+    assert accepted.json["status"] == "expired"  # stored active, period over
+    before = dump(catalogue)
+    overlapping = request_offer(client, tokens["app"], start="2026-06-01", end="2027-05-31")
+    assert overlapping.status_code == 409, overlapping.json
+    assert past in overlapping.json["detail"] and "2026-06-30" in overlapping.json["detail"]
+    assert dump(catalogue) == before
+    after = request_offer(client, tokens["app"], start="2026-07-01", end="2027-06-30")
+    assert after.status_code == 201, after.json
 
 
 def test_only_channels_request_and_only_json(client, tokens) -> None:
@@ -310,3 +332,131 @@ def test_purpose_travels_with_a_sparql_request(client, tokens) -> None:
         headers=bearer(tokens["app"]),
     )
     assert bad.status_code == 400
+
+
+# --- 403 for another organisation, purpose and duties on every read ----------------------
+
+
+def test_another_organisations_steward_accepting_is_403_not_404(client, tokens, catalogue) -> None:
+    """``act`` looked the agreement up among the caller's own first, so a steward of
+    another organisation got 404 where the issue asks 403; a channel that is not the
+    assignee still gets 404 (it learns nothing of others' agreements)."""
+    ident = request_offer(client, tokens["app"]).json["id"]
+    before = dump(catalogue)
+    for action in ("accept", "refuse", "terminate"):
+        response = client.post(f"/api/agreements/{ident}/{action}", headers=bearer(tokens["nav"]))
+        assert response.status_code == 403, (action, response.json)
+        assert FLEKKEFJORD in response.json["detail"]
+    stranger = client.post(f"/api/agreements/{ident}/accept", headers=bearer(tokens["helsenorge"]))
+    assert stranger.status_code == 404
+    assert client.post(
+        "/api/agreements/nope/accept", headers=bearer(tokens["nav"])
+    ).status_code == (404)
+    assert dump(catalogue) == before
+
+
+def _gsp(client, token: str, **headers: str):  # type: ignore[no-untyped-def]
+    return client.get(
+        "/data",
+        query_string={"graph": CONTENT},
+        headers={**bearer(token), "Accept": "application/n-triples", **headers},
+    )
+
+
+def test_purpose_is_honoured_on_graph_store_reads(client, tokens) -> None:
+    """GSP reads judged the view without the purpose: content granted only for
+    ServiceProvision was served for ResearchAndDevelopment."""
+    research = _gsp(client, tokens["app"], **{"ETI-Purpose": RESEARCH})
+    assert research.status_code == 404
+    assert "ETI-Duties" not in research.headers
+    service = _gsp(client, tokens["app"], **{"ETI-Purpose": SERVICE})
+    assert service.status_code == 200 and PREFIX.encode() in service.data
+    by_parameter = client.get(
+        "/data",
+        query_string={"graph": CONTENT, "purpose": RESEARCH},
+        headers=bearer(tokens["app"]),
+    )
+    assert by_parameter.status_code == 404
+    dump_research = client.get(
+        "/data",
+        query_string={"purpose": RESEARCH},
+        headers={**bearer(tokens["app"]), "Accept": "application/n-quads"},
+    )
+    assert dump_research.status_code == 200
+    assert f"<{CONTENT}>".encode() not in dump_research.data
+    dump_service = client.get(
+        "/data", headers={**bearer(tokens["app"]), "Accept": "application/n-quads"}
+    )
+    assert f"<{CONTENT}>".encode() in dump_service.data
+    assert "flekkefjord-parorendestotte" in dump_service.headers["ETI-Duties"]
+
+
+PUBLIC_SERVICE = b"<http://purl.org/vocab/cpsv#PublicService>"
+
+
+def _product(client, token: str, purpose: str | None):  # type: ignore[no-untyped-def]
+    headers = {**bearer(token), "Accept": "application/n-triples"}
+    if purpose:
+        headers["ETI-Purpose"] = purpose
+    return client.get("/api/products/flekkefjord-parorendestotte", headers=headers)
+
+
+def test_purpose_is_honoured_on_product_reads(client, tokens) -> None:
+    """``product_triples`` judged the view without the purpose."""
+    research = _product(client, tokens["app"], RESEARCH)
+    assert research.status_code == 200
+    assert PUBLIC_SERVICE not in research.data  # the description only
+    assert b"dprod/DataProduct" in research.data
+    assert "ETI-Duties" not in research.headers
+    service = _product(client, tokens["app"], SERVICE)
+    assert PUBLIC_SERVICE in service.data
+    summary = client.get(
+        "/api/products/flekkefjord-parorendestotte",
+        query_string={"purpose": RESEARCH},
+        headers=bearer(tokens["app"]),
+    ).json
+    assert summary["triples"] < len(service.data.strip().splitlines())
+
+
+def test_reads_with_agreed_content_carry_its_duties(client, tokens) -> None:
+    """ETI-Duties and Link were on /sparql only."""
+    answers = {
+        "graph store": _gsp(client, tokens["app"]),
+        "product": _product(client, tokens["app"], None),
+        "situation": client.get(
+            "/api/situation", query_string={"municipality": "4207"}, headers=bearer(tokens["app"])
+        ),
+    }
+    product = "<https://eti.example/products/flekkefjord-parorendestotte>"
+    for name, response in answers.items():
+        assert response.status_code == 200, name
+        duties = response.headers.get("ETI-Duties", "")
+        assert duties.startswith(product) and "attribute" in duties, name
+        assert "refresh=P1D" in duties, name
+        assert 'rel="http://www.w3.org/ns/odrl/2/hasPolicy"' in response.headers["Link"], name
+    # content read without an agreement carries none
+    assert "ETI-Duties" not in _product(client, tokens["helsenorge"], None).headers
+    assert "ETI-Duties" not in client.get("/api/products/nav-pleiepenger").headers
+
+
+def test_graph_store_and_product_reads_log_their_purpose(client, tokens, caplog) -> None:
+    import json
+    import logging
+
+    caplog.set_level(logging.INFO, logger="eti.server")
+    _gsp(client, tokens["app"], **{"ETI-Purpose": SERVICE})
+    _product(client, tokens["app"], RESEARCH)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "eti.server"]
+    logged = {line["path"]: line.get("purpose") for line in lines if "path" in line}
+    assert logged["/data"] == SERVICE
+    assert logged["/api/products/flekkefjord-parorendestotte"] == RESEARCH
+
+
+def test_open_content_is_readable_through_the_graph_store(client) -> None:
+    """The graph store judged visibility by the view's graph list, from which open content
+    is left out (it is read through the open graph), so open content answered 404."""
+    graph = "urn:eti:graph:content:nav-pleiepenger"
+    response = client.get(
+        "/data", query_string={"graph": graph}, headers={"Accept": "application/n-triples"}
+    )
+    assert response.status_code == 200 and PUBLIC_SERVICE in response.data

@@ -5,7 +5,8 @@ every page go to tests/artifacts/ (``ETI_UPDATE_SCREENSHOTS=1`` also refreshes t
 README's docs/screenshots/).
 
 ``make test`` installs chromium (apt) and axe-core (npm ci); without them these tests
-skip with the reason, except under CI, where they fail.
+skip with the reason, except under CI (``CI`` set and not false/0; ``.ci/run`` sets it),
+where they fail.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,13 @@ BROKEN_PRODUCT = b"""@prefix dct: <http://purl.org/dc/terms/> .
 <https://example.org/products/uten-tittel> a dprod:DataProduct ;
     dct:description "Et dataprodukt uten tittel og eier"@nb .
 """
+TEMPLATE = (files("eti.catalogue.demo") / "products" / "nav-pleiepenger.trig").read_text("utf-8")
 UNREADABLE = b"@prefix dct: <http://purl.org/dc/terms/> .\n<urn:x:a> dct:title 'oops\n"
+
+
+def in_ci() -> bool:
+    """True under CI: ``CI`` set to anything but empty, 0, false or no."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _missing() -> str | None:
@@ -68,13 +77,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     stop(proc)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def require_browser_tools() -> None:
+    """Skip when chromium, Playwright or axe-core is missing; under CI, fail instead, so a
+    broken setup cannot pass as skipped tests."""
     missing = _missing()
     if missing:
-        if os.environ.get("CI"):
-            pytest.fail(missing)
+        if in_ci():
+            pytest.fail(f"CI is set, so the browser tests must run, but {missing}", pytrace=False)
         pytest.skip(missing)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require_browser_tools()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -187,6 +202,32 @@ def sign_in(s: Session, token: str) -> None:
     s.page.wait_for_url("**/agreements")
 
 
+# --- the setup ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tool", ["playwright", "chromium", "axe-core"])
+@pytest.mark.parametrize("ci", ["true", "1", "", "false"])
+def test_missing_browser_tools_fail_under_ci_and_skip_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tool: str, ci: str
+) -> None:
+    """.ci/run's ``make test`` passed with no browser test run: CI was never set, so a
+    missing tool skipped them."""
+    monkeypatch.setenv("CI", ci)
+    module = sys.modules[__name__]
+    if tool == "playwright":
+        monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # import fails
+    elif tool == "chromium":
+        monkeypatch.setattr(module, "CHROMIUM", tmp_path / "chromium")
+    else:
+        monkeypatch.setattr(module, "AXE", ROOT / "node_modules" / "no-axe" / "axe.min.js")
+    expected = pytest.fail.Exception if ci in ("true", "1") else pytest.skip.Exception
+    with pytest.raises(expected) as raised:
+        require_browser_tools()
+    message = str(raised.value)
+    assert tool.split("-")[0] in message.lower()
+    assert message.startswith("CI is set") == (expected is pytest.fail.Exception)
+
+
 # --- scenarios ----------------------------------------------------------------------------
 
 
@@ -240,6 +281,11 @@ def test_run_an_example_query_and_see_rows(session: Session) -> None:
     csv = requests.get(session.base + links.nth(2).get_attribute("href"), timeout=30)
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
     assert len(csv.text.strip().splitlines()) == rows + 1
+    # the examples' descriptions are English on the Bokmål page: marked so (WCAG 3.1.2)
+    langs = page.eval_on_selector_all(
+        "ul.examples li p", "els => els.map(e => e.closest('[lang]').lang)"
+    )
+    assert langs and set(langs) == {"en"}
     # syntax highlighting: the SPARQL mode marks keywords
     assert page.locator(".cm-content span").count() > 10
     session.axe("query")
@@ -313,6 +359,8 @@ def test_switch_language(session: Session) -> None:
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.inner_text("h1") == "Care benefit for a sick child"
     assert "Owner" in page.inner_text("dl.facts")
+    session.axe("product-en")
+    session.shot("product-en")
     page.click("nav a:text('SPARQL query')")
     page.wait_for_url("**/query")
     assert page.inner_text("h1") == "SPARQL query"  # the choice is remembered
@@ -357,6 +405,39 @@ def test_sign_in_and_act_on_agreements(session: Session, server: LiveServer) -> 
     page.click("form.signout button")
     page.wait_for_selector(".notice-success")
     assert "Logg inn" in page.inner_text("header")
+
+
+def test_anonymous_agreements_and_not_found_pages(session: Session) -> None:
+    page = session.page
+    session.goto("/agreements")
+    assert "Logg inn som informasjonskanal eller forvalter" in page.inner_text("main")
+    assert page.locator("main table").count() == 0
+    session.axe("agreements-anonymous")
+    session.shot("agreements-anonymous")
+    assert session.goto("/products/no-such-product").status == 404
+    assert page.locator("h1").inner_text()
+    session.axe("not-found")
+    session.shot("not-found")
+
+
+def test_withdrawn_product_page(session: Session, server: LiveServer) -> None:
+    """A product registered and withdrawn here (the demo's products stay as they are)."""
+    body = TEMPLATE.replace("nav-pleiepenger", "nav-trukket").encode()
+    made = requests.post(
+        server.url + "/api/products",
+        data=body,
+        headers=server.headers("nav", **{"Content-Type": "application/trig"}),
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    gone = requests.delete(
+        server.url + "/api/products/nav-trukket", headers=server.headers("nav"), timeout=30
+    )
+    assert gone.status_code == 200, gone.text
+    assert session.goto("/products/nav-trukket").status == 410
+    assert "trukket tilbake" in session.page.inner_text("main")
+    session.axe("withdrawn")
+    session.shot("withdrawn")
 
 
 def test_ontology_page(session: Session) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import requests
 from click.testing import CliRunner
-from conftest import BIN, needs_shared
+from conftest import BIN, free_port, needs_shared, prepare_store, start_server, stop
 
 from eti.catalogue import cli as cli_module
 from eti.catalogue.cli import cli, main  # noqa: F401 - main registers plugin commands
@@ -320,3 +322,282 @@ def test_agreement_lifecycle_from_the_command_line(live_server) -> None:
     assert ident in listed.stdout
     ended = eti("terminate", ident, who="app")
     assert "terminated" in ended.stdout
+
+
+def test_dump_and_restore_through_a_remote_store_keep_blank_nodes(
+    runner: CliRunner, tmp_path: Path, oxigraph_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a remote load/restore sent INSERT DATA batches of 20,000 quads, each
+    giving blank node labels fresh nodes, so a blank node shared across two batches split
+    in two and demo + a large vocabulary restored into ``oxigraph serve`` differed."""
+    from eti.catalogue.store import RemoteStore
+
+    monkeypatch.setattr(RemoteStore, "batch_size", 40)  # many batches from a small store
+    remote = RemoteStore(oxigraph_server)
+    remote.update("DROP ALL")
+    remote.close()
+    url = ["--store-url", oxigraph_server]
+    assert invoke(runner, "demo", *url).exit_code == 0
+    shared = tmp_path / "shared.nq"
+    shared.write_text(
+        "".join(f'_:b <http://e/p> "{i}" <urn:x:blank> .\n' for i in range(150))
+        + "".join(f"_:c{i} <http://e/next> _:c{i + 1} <urn:x:blank> .\n" for i in range(90))
+    )
+    assert invoke(runner, "load", str(shared), *url).exit_code == 0
+    dump = tmp_path / "remote.nq"
+    assert invoke(runner, "dump", *url, "--output", str(dump)).exit_code == 0
+    result = invoke(runner, "restore", str(dump), *url, "--force")
+    assert result.exit_code == 0, result.output
+    again = invoke(runner, "dump", *url).stdout_bytes
+    original, restored = dataset_by_graph(dump.read_bytes()), dataset_by_graph(again)
+    assert set(original) == set(restored) and len(original) > 20
+    for name, graph in original.items():
+        assert graph == restored[name], f"graph {name} differs after a remote restore"
+    blank = {q.subject for q in restored["<urn:x:blank>"] if q.predicate.value == "http://e/p"}
+    assert len(blank) == 1
+
+
+def test_store_option_wins_over_the_environment(runner: CliRunner, tmp_path: Path) -> None:
+    """Regression: ``ETI_STORE_URL=http://127.0.0.1:9 eti query --store X`` went to the
+    remote URL, silently ignoring the explicit --store."""
+    dead = {"ETI_STORE_URL": "http://127.0.0.1:9", "ETI_STORE": str(tmp_path / "env")}
+    ask = "ASK WHERE { }"
+    local = runner.invoke(cli, ["query", "--store", str(tmp_path / "s"), ask], env=dead)
+    assert local.exit_code == 0, local.output
+    assert local.output.strip() == "true"
+    # without an option the environment decides, the URL over ETI_STORE
+    remote = runner.invoke(cli, ["query", ask], env=dead)
+    assert remote.exit_code == 2 and "127.0.0.1:9" in remote.output
+    # --store-url wins over ETI_STORE too
+    url = runner.invoke(
+        cli,
+        ["query", "--store-url", "http://127.0.0.1:9", ask],
+        env={"ETI_STORE": dead["ETI_STORE"]},
+    )
+    assert url.exit_code == 2 and "127.0.0.1:9" in url.output
+    assert not (tmp_path / "env").exists()
+
+
+def test_store_and_store_url_together_are_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["dump", "--store", str(tmp_path / "s"), "--store-url", "http://127.0.0.1:9"],
+        env={"ETI_STORE": None, "ETI_STORE_URL": None},
+    )
+    assert result.exit_code == 2
+    assert "not both" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, bytes]:
+    """Run ``args`` with standard error on a pseudo-terminal; its exit code and stderr."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.run(args, stderr=secondary, stdout=subprocess.DEVNULL, timeout=120)
+    os.close(secondary)
+    out = b""
+    try:
+        while chunk := os.read(primary, 4096):
+            out += chunk
+    except OSError:  # the terminal's other end is closed
+        pass
+    os.close(primary)
+    return proc.returncode, out
+
+
+def test_dump_to_a_file_shows_a_progress_bar_on_a_terminal(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Issue 2 asks load/dump with a progress bar for big files: dump had none."""
+    store = tmp_path / "s"
+    invoke(runner, "demo", "--store", str(store))
+    expected = invoke(runner, "dump", "--store", str(store)).stdout_bytes
+    out = tmp_path / "backup.nq"
+    code, stderr = _on_a_terminal([str(BIN / "eti"), "dump", "--store", str(store), "-o", str(out)])
+    assert code == 0
+    assert b"dumping: " in stderr and b"B/s" in stderr
+    assert out.read_bytes() == expected
+    # to standard output, or with stderr not a terminal: no bar
+    code, stderr = _on_a_terminal([str(BIN / "eti"), "dump", "--store", str(store)])
+    assert code == 0 and b"dumping" not in stderr
+    piped = invoke(runner, "dump", "--store", str(store), "-o", str(tmp_path / "b.nq"))
+    assert "dumping" not in piped.output
+
+
+CATALOGUE_GRAPHS = [
+    "urn:eti:graph:public",
+    "urn:eti:graph:read",
+    "urn:eti:graph:records",
+    "urn:eti:graph:system",
+    "urn:eti:graph:agents",
+    "urn:eti:graph:product:nav-pleiepenger",
+    "urn:eti:graph:content:nav-pleiepenger",
+    "urn:eti:graph:agreement:nav-no-nav-pleiepenger",
+]
+
+
+@pytest.mark.parametrize("graph", CATALOGUE_GRAPHS)
+def test_load_refuses_the_catalogue_graphs(runner: CliRunner, tmp_path: Path, graph: str) -> None:
+    """Audit: ``eti load`` wrote raw, unvalidated triples into maintained graphs (public,
+    records, system...) and into product, content and agreement graphs."""
+    store = str(tmp_path / "s")
+    invoke(runner, "demo", "--store", store)
+    before = invoke(runner, "dump", "--store", store).stdout_bytes
+    triples = tmp_path / "x.ttl"
+    triples.write_text("<http://e/a> <http://e/p> <http://e/b> .\n")
+    quads = tmp_path / "x.nq"
+    quads.write_text(
+        "<http://e/a> <http://e/p> <http://e/b> <urn:x:fine> .\n"
+        f"<http://e/a> <http://e/p> <http://e/c> <{graph}> .\n"
+    )
+    for args in ([str(triples), "--graph", graph], [str(quads)]):
+        result = invoke(runner, "load", *args, "--store", store)
+        assert result.exit_code == 2, result.output
+        assert graph in result.output and "eti register" in result.output
+        assert "nothing was loaded" in result.output
+    assert invoke(runner, "dump", "--store", store).stdout_bytes == before
+
+
+def test_token_create_list_revoke(runner: CliRunner, tmp_path: Path) -> None:
+    from eti.catalogue.auth import AuthError, TokenTable
+
+    store = str(tmp_path / "s")
+    created = runner.invoke(
+        cli,
+        [
+            "token",
+            "create",
+            "--role",
+            "steward",
+            "--org",
+            "889640782",
+            "--name",
+            "Kari",
+            "--store",
+            store,
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip()
+    assert created.stdout == token + "\n" and token.startswith("eti_")  # alone on stdout
+    ident = token.split("_")[1]
+    listed = invoke(runner, "token", "list", "--store", store)
+    line = next(line for line in listed.stdout.splitlines() if line.startswith(ident))
+    assert "steward" in line and "889640782" in line and "live" in line and "Kari" in line
+    assert token.split("_", 2)[2] not in listed.stdout  # never the secret
+    bad = runner.invoke(cli, ["token", "create", "--role", "steward", "--store", store])
+    assert bad.exit_code == 2 and "--org" in bad.output and bad.stdout == ""
+    revoked = invoke(runner, "token", "revoke", ident, "--store", store)
+    assert revoked.exit_code == 0
+    assert "revoked" in invoke(runner, "token", "list", "--store", store).stdout
+    assert invoke(runner, "token", "revoke", ident, "--store", store).exit_code == 2
+    held = OxigraphStore(Path(store))
+    try:
+        with pytest.raises(AuthError, match="revoked"):
+            TokenTable(held).authenticate(token)
+    finally:
+        held.close()
+
+
+def test_history_prints_versions_with_added_and_removed(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    store = str(tmp_path / "a")
+    invoke(runner, "demo", "--store", store)
+    f = tmp_path / "p.trig"
+    f.write_bytes(_template("nav-cli"))
+    invoke(runner, "register", str(f), "--store", store)
+    f.write_bytes(_template("nav-cli").replace(b'"Pleiepenger for sykt barn"@nb', b'"Ny"@nb', 1))
+    assert invoke(runner, "register", str(f), "--update", "--store", store).exit_code == 0
+    invoke(runner, "withdraw", "nav-cli", "--store", store)
+    text = invoke(runner, "history", "nav-cli", "--store", store)
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["v1", "v2", "v3"]
+    assert "+1 -1" in lines[1] and "WITHDRAWN" in lines[2]
+    doc = json.loads(
+        invoke(runner, "history", "nav-cli", "--format", "json", "--store", store).stdout
+    )
+    assert doc["id"] == "nav-cli" and [v["version"] for v in doc["versions"]] == [1, 2, 3]
+    assert (
+        doc["versions"][1]["added"] == [t for t in doc["versions"][1]["added"] if '"Ny"@nb' in t]
+        and len(doc["versions"][1]["removed"]) == 1
+    )
+    unknown = invoke(runner, "history", "nav-finnes-ikke", "--store", store)
+    assert unknown.exit_code == 2 and "no product nav-finnes-ikke" in unknown.output
+
+
+def test_withdraw_and_history_through_a_running_server(live_server, tmp_path: Path) -> None:
+    def eti(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "eti"), *args, "--server", live_server.url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    f = tmp_path / "p.trig"
+    f.write_bytes(_template("nav-remote"))
+    nav, hdir = live_server.tokens["nav"], live_server.tokens["hdir"]
+    assert eti("register", str(f), "--token", nav).returncode == 0
+    other = eti("withdraw", "nav-remote", "--token", hdir)
+    assert other.returncode == 2 and "403" in other.stderr
+    unknown = eti("withdraw", "nav-finnes-ikke", "--token", nav)
+    assert unknown.returncode == 2 and "404" in unknown.stderr
+    gone = eti("withdraw", "nav-remote", "--token", nav)
+    assert gone.returncode == 0 and "withdrew nav-remote" in gone.stdout
+    history = eti("history", "nav-remote", "--token", nav)
+    assert history.returncode == 0, history.stderr
+    assert [line.split()[0] for line in history.stdout.splitlines()] == ["v1", "v2"]
+    assert "WITHDRAWN" in history.stdout.splitlines()[1]
+    anonymous = eti("history", "nav-remote", "--format", "json")
+    assert anonymous.returncode == 0 and '"version": 2' in anonymous.stdout
+
+
+def test_a_second_serve_on_a_held_data_folder_exits_2_with_one_line(tmp_path: Path) -> None:
+    """Regression: a second ``eti serve`` on a data folder a running server holds printed
+    a gunicorn worker's traceback and "Worker failed to boot" (exit code 3); the lock is
+    now tried before gunicorn starts."""
+    store_dir = tmp_path / "store"
+    prepare_store(store_dir)
+    url, proc = start_server(store_dir)
+    try:
+        second = subprocess.run(
+            [str(BIN / "eti"), "serve", "--store", str(store_dir), "--port", str(free_port())],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2, second.stderr
+        assert "in use by another process" in second.stderr
+        assert "Traceback" not in second.stderr and "Worker failed" not in second.stderr
+        assert requests.get(url + "/healthz", timeout=10).status_code == 200  # unharmed
+    finally:
+        stop(proc)
+
+
+def test_writes_keep_working_after_the_store_flushes_in_a_served_process(live_server) -> None:
+    """Regression: ``eti serve`` opened the store in gunicorn's master to check its lock,
+    which started RocksDB's background threads there; the forked worker inherited a
+    thread pool without threads, so its first memtable flush (0.5 s after a write) waited
+    forever and every later write hung with it."""
+    from importlib.resources import files
+
+    template = (files("eti.catalogue.demo") / "products" / "nav-pleiepenger.trig").read_text()
+    headers = {
+        "Authorization": f"Bearer {live_server.tokens['nav']}",
+        "Content-Type": "application/trig",
+    }
+    for n in range(3):
+        body = template.replace("nav-pleiepenger", f"nav-flush-{n}").encode()
+        response = requests.post(
+            live_server.url + "/api/products", data=body, headers=headers, timeout=30
+        )
+        assert response.status_code == 201, response.text[:300]
+        time.sleep(1.0)  # past FLUSH_AFTER: the flush runs between these writes

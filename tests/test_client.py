@@ -65,3 +65,31 @@ def test_anonymous_client_sees_public_metadata_only(live_server) -> None:
     assert not anonymous.ask(
         'ASK { ?s a cpsv:PublicService FILTER(CONTAINS(STR(?s), "flekkefjord-ppt")) }'
     )
+
+
+def test_the_readme_journey_runs_as_written(live_server) -> None:
+    """The README's Python journey (channel integrators), with the live server's URL and
+    a channel's token put in the way test_docs does for the SPARQL blocks."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## For channel integrators\n")
+    section = readme[start : readme.find("\n## ", start + 1)]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    code = block.replace("http://127.0.0.1:8080", live_server.url)
+    scope: dict = {"CHANNEL_TOKEN": live_server.tokens["app"], "print": lambda *a, **k: None}
+    exec(compile(code, "README.md", "exec"), scope)  # our own README, run as written
+
+    assert scope["hits"]["results"]
+    needs = {n["description"]: n for n in scope["app"].needs()}
+    added = needs["Avlastning i Flekkefjord"]
+    assert [(p["product"], p["covered"]) for p in added["products"]] == [
+        ("https://eti.example/products/flekkefjord-parorendestotte", True)
+    ]
+    assert scope["deal"]["status"] == "requested"
+    assert scope["rows"] and all("s" in r and "t" in r for r in scope["rows"])
+    assert scope["family"]["services"] >= 1
+    with pytest.raises(ClientError) as info:
+        scope["app"].add_need("?", themes=["https://psi.norge.no/los/tema/finnes-ikke"])
+    assert info.value.status == 400 and "finnes-ikke" in info.value.detail

@@ -65,12 +65,7 @@ def test_sparqlwrapper_select_every_method_and_format(server, products, method, 
     wrapper = SPARQLWrapper(server[0] + "/sparql")
     wrapper.setQuery(PRODUCTS)
     wrapper.setReturnFormat(fmt)
-    if method == POSTDIRECTLY:
-        wrapper.setMethod(POST)
-        wrapper.setRequestMethod(POSTDIRECTLY)
-    else:
-        wrapper.setMethod(method)
-        wrapper.setRequestMethod(URLENCODED)
+    _method(wrapper, method)
     result = wrapper.query()
     converted = result.convert()
     if fmt == JSON:
@@ -86,26 +81,53 @@ def test_sparqlwrapper_select_every_method_and_format(server, products, method, 
     assert got == products
 
 
-@pytest.mark.parametrize("method", [GET, POST])
-def test_sparqlwrapper_ask(server, method) -> None:
+def _method(wrapper: SPARQLWrapper, method: str) -> None:
+    if method == POSTDIRECTLY:
+        wrapper.setMethod(POST)
+        wrapper.setRequestMethod(POSTDIRECTLY)
+    else:
+        wrapper.setMethod(method)
+        wrapper.setRequestMethod(URLENCODED)
+
+
+@pytest.mark.parametrize("method", [GET, POST, POSTDIRECTLY])
+@pytest.mark.parametrize("answer", [True, False])
+def test_sparqlwrapper_ask(server, method, answer) -> None:
     wrapper = SPARQLWrapper(server[0] + "/sparql")
-    wrapper.setQuery("ASK { ?s ?p ?o }")
-    wrapper.setMethod(method)
-    for fmt in (JSON, XML):
+    wrapper.setQuery("ASK { ?s ?p ?o }" if answer else "ASK { <urn:x:none> ?p ?o }")
+    _method(wrapper, method)
+    for fmt in (JSON, XML, CSV, TSV):
         wrapper.setReturnFormat(fmt)
         converted = wrapper.query().convert()
-        value = (
-            converted["boolean"]
-            if fmt == JSON
-            else converted.getElementsByTagName("boolean")[0].firstChild.data == "true"
-        )
-        assert value is True
+        if fmt == JSON:
+            value = converted["boolean"]
+        elif fmt == XML:
+            value = converted.getElementsByTagName("boolean")[0].firstChild.data == "true"
+        else:  # one column, one row: the boolean as text
+            value = converted.decode().split()[-1] == "true"
+        assert value is answer, (fmt, converted)
 
 
+@pytest.mark.parametrize("method", [GET, POST, POSTDIRECTLY])
+def test_sparqlwrapper_describe_into_an_rdflib_graph(server, products, method) -> None:
+    wrapper = SPARQLWrapper(server[0] + "/sparql")
+    wrapper.setQuery(f"DESCRIBE <{products[0]}>")
+    _method(wrapper, method)
+    wrapper.setReturnFormat(RDFXML)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph = wrapper.query().convert()
+    assert isinstance(graph, rdflib.Graph)
+    assert (rdflib.URIRef(products[0]), rdflib.RDF.type, None) in graph
+    assert set(graph.subjects()) >= {rdflib.URIRef(products[0])}
+
+
+@pytest.mark.parametrize("method", [GET, POST, POSTDIRECTLY])
 @pytest.mark.parametrize("fmt", [TURTLE, N3, XML, RDFXML, JSONLD])
-def test_sparqlwrapper_construct_into_an_rdflib_graph(server, products, fmt) -> None:
+def test_sparqlwrapper_construct_into_an_rdflib_graph(server, products, fmt, method) -> None:
     wrapper = SPARQLWrapper(server[0] + "/sparql")
     wrapper.setQuery(DESCRIBE_ONE)
+    _method(wrapper, method)
     wrapper.setReturnFormat(fmt)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

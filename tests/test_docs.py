@@ -33,9 +33,33 @@ def test_routes_table_equals_the_application_routes(app) -> None:
     assert documented == served
 
 
-def test_every_route_row_has_a_curl_line() -> None:
+def route_rows() -> list[tuple[str, set[str], str]]:
+    """(route, methods, curl line) of each row of the README's routes table."""
+    out = []
     for row in re.findall(r"^\| `/.*$", section("HTTP routes"), re.M):
-        assert "`curl " in row, row
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        out.append((cells[0].strip("`"), {m.strip() for m in cells[1].split(",")}, cells[-1]))
+    return out
+
+
+def test_every_route_row_has_the_methods_served_and_a_curl_line_for_itself(app) -> None:
+    """Regression: only the paths were compared, so a wrong methods column or a curl
+    line aimed at another route went unnoticed."""
+    served: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"<\1>", rule.rule)
+            served.setdefault(path, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    for route, methods, curl in route_rows():
+        assert methods - {"HEAD"} == served[route], (route, methods)
+        assert "HEAD" not in methods or "GET" in methods, route
+        assert curl.startswith("`curl "), route
+        url = re.search(r"http://127\.0\.0\.1:8080(/[^\s'\"`?]*)", curl)
+        assert url, route
+        pattern = re.sub(
+            r"<\w+>", "[^/]+", re.escape(route).replace(r"\<", "<").replace(r"\>", ">")
+        )
+        assert re.fullmatch(pattern, url.group(1)), (route, url.group(1))
 
 
 def test_settings_table_equals_the_settings() -> None:

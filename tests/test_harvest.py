@@ -101,19 +101,32 @@ def test_harvest_new_changed_removed_with_reports(catalogue, served) -> None:
     assert [r["id"] for r in reports] == [third.id, second.id, first.id]
 
 
+def dump_but_reports(store) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """The store's N-Quads dump, less the harvest reports: what a harvest that fails must
+    leave as it was."""
+    out = io.BytesIO()
+    store.dump(out)
+    return [line for line in out.getvalue().splitlines() if b"<urn:eti:graph:harvests>" not in line]
+
+
+def dump_but_harvests(store) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """Like ``dump_but_reports``, less the harvested snapshots too."""
+    return [line for line in dump_but_reports(store) if b"<urn:eti:graph:harvested:" not in line]
+
+
 def test_a_source_that_fails_changes_nothing_but_its_report(catalogue, served) -> None:
     _, base = served
     store = catalogue.store
-    before = io.BytesIO()
-    store.dump(before)
     source = harvest.add_source(store, f"{base}/missing.ttl", NAV)
+    private = harvest.add_source(store, "http://127.0.0.1:9/catalogue.ttl", NAV)
+    before = dump_but_reports(store)
     report = harvest.run(store, source, allow_private=True)
     assert not report.ok and "404" in report.error
-    private = harvest.add_source(store, "http://127.0.0.1:9/catalogue.ttl", NAV)
     refused = harvest.run(store, private)  # private addresses are refused by default
     assert not refused.ok and "private" in refused.error
     after = [r["id"] for r in harvest.reports(store)]
     assert after == [refused.id, report.id]
+    assert dump_but_reports(store) == before
 
 
 def test_harvest_api_shows_reports(client, catalogue, served) -> None:
@@ -159,13 +172,62 @@ def test_a_source_that_times_out_is_reported(catalogue) -> None:
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)  # accepts connections, never answers
     try:
-        before = io.BytesIO()
-        catalogue.store.dump(before)
         source = harvest.add_source(
             catalogue.store, f"http://127.0.0.1:{silent.getsockname()[1]}/c.ttl", NAV
         )
+        before = dump_but_reports(catalogue.store)
         report = harvest.run(catalogue.store, source, allow_private=True, timeout=1)
         assert not report.ok and "does not answer" in report.error
         assert not report.registered and not report.withdrawn
+        assert dump_but_reports(catalogue.store) == before
     finally:
         silent.close()
+
+
+ENHET = "https://data.brreg.no/enhetsregisteret/api/enheter/"
+
+
+@pytest.mark.parametrize("orgnr", ["983544622", "999999999"], ids=["registered", "unregistered"])
+def test_harvest_cannot_register_for_another_organisation_through_the_document(
+    catalogue, served, orgnr
+) -> None:
+    """Audit: the harvested document's ``dct:identifier`` of the publisher was trusted, so
+    Nav's source could publish as Helsedirektoratet by saying its number is Nav's."""
+    folder, base = served
+    store = catalogue.store
+    text = demo_dataset(catalogue, "ds-forkledd").replace(f"{ENHET}{NAV}", f"{ENHET}{orgnr}")
+    claim = f'<{ENHET}{orgnr}> <http://purl.org/dc/terms/identifier> "{NAV}" .\n'
+    (folder / "c.nt").write_text(text + claim)
+    source = harvest.add_source(store, f"{base}/c.nt", NAV)
+    before = dump_but_harvests(store)
+    report = harvest.run(store, source, allow_private=True)
+    assert report.ok, report.error
+    assert report.new == ["https://producer.example/ds-forkledd"] and not report.registered
+    assert [r["status"] for r in report.refused] == ["403"]
+    assert registry.id_of_iri(store, ox.NamedNode("https://producer.example/ds-forkledd")) is None
+    assert dump_but_harvests(store) == before
+
+
+def test_a_refused_dataset_is_tried_again_when_its_cause_is_fixed(catalogue, served) -> None:
+    """Audit: a run replaced the snapshot with everything fetched, so a dataset refused
+    once was "unchanged" at the next run and never tried again."""
+    folder, base = served
+    store = catalogue.store
+    url = f"{base}/c.nt"
+    (folder / "c.nt").write_text(demo_dataset(catalogue, "ds-a") + demo_dataset(catalogue, "ds-b"))
+    wrong = harvest.add_source(store, url, "983544622")  # the datasets are Nav's
+    first = harvest.run(store, wrong, allow_private=True)
+    assert [r["status"] for r in first.refused] == ["403", "403"] and not first.registered
+    fixed = harvest.add_source(store, url, NAV)  # the same source, now for Nav
+    steps: list[tuple[int, int]] = []
+    second = harvest.run(store, fixed, allow_private=True, progress=lambda *s: steps.append(s))
+    assert second.unchanged == first.new and not second.refused
+    assert second.registered == first.new
+    assert registry.get_record(store, "ds-a").version == 1
+    assert steps[-1] == (2, 2)
+    # registered as fetched: the next run has nothing to do, and its bar still ends
+    steps.clear()
+    third = harvest.run(store, fixed, allow_private=True, progress=lambda *s: steps.append(s))
+    assert third.unchanged == first.new and not third.registered and not third.refused
+    assert registry.get_record(store, "ds-a").version == 1
+    assert steps == [(1, 2), (2, 2)]

@@ -7,14 +7,17 @@ import html
 import io
 import json
 import re
+from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 import pytest
+from markupsafe import escape
 
 from eti.catalogue import registry
 from eti.catalogue.auth import Identity, TokenTable
 
 APP = "https://eti.example/channels/familieapp"
+NAV_NO = "https://eti.example/channels/nav-no"
 FLEKKEFJORD = "964967369"
 PPT_OFFER = "https://eti.example/offers/flekkefjord-ppt"
 SERVICE = "https://w3id.org/dpv#ServiceProvision"
@@ -36,6 +39,7 @@ def tokens(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
         "app": table.create("channel", channel=APP)[1],
         "flekkefjord": table.create("steward", org=FLEKKEFJORD)[1],
+        "navno": table.create("channel", channel=NAV_NO)[1],
     }
 
 
@@ -50,6 +54,24 @@ def sign_in(client, token: str):  # type: ignore[no-untyped-def]
 
 def text_of(response) -> str:  # type: ignore[no-untyped-def]
     return html.unescape(response.data.decode())
+
+
+def by_state(page: str) -> dict[str, str]:
+    """The /agreements page's sections: state → its HTML."""
+    return dict(
+        re.findall(r'<section aria-labelledby="state-([a-z]+)">(.*?)</section>', page, re.S)
+    )
+
+
+def actions_of(part: str, ident: str) -> list[str] | None:
+    """The action buttons on the table row of agreement ``ident`` (None: no such row)."""
+    row = re.search(rf"<tr>(?:(?!</tr>).)*?>{re.escape(ident)}<(?:(?!</tr>).)*</tr>", part, re.S)
+    return re.findall(r'name="action" value="([a-z]+)"', row[0]) if row else None
+
+
+def your_agreements(page: str) -> str:
+    """The product page's "your agreements" part (up to the end of its section)."""
+    return page.split("Dine avtaler om produktet", 1)[1].split("</section>", 1)[0]
 
 
 # --- every page ---------------------------------------------------------------------------
@@ -323,6 +345,98 @@ def test_steward_sees_agreements_by_state(client, tokens) -> None:
     assert "Avslutt" in page  # active agreements can be terminated
 
 
+def test_channel_sees_its_agreements_by_state_with_only_its_actions(
+    client, tokens, catalogue, monkeypatch
+) -> None:
+    from eti.catalogue import agreements
+    from eti.server import pages
+
+    # the demo's agreements run 2026-09-01 to 2027-08-31 (the family app's, active) and
+    # to 2026-08-31 (expired): the page's "today" is fixed inside both
+    monkeypatch.setattr(pages, "today", lambda: date(2026, 11, 22))
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    app = TokenTable(catalogue.store).authenticate(tokens["app"])
+    asked = agreements.request(
+        catalogue.store,
+        app,
+        offer=PPT_OFFER,
+        purpose=SERVICE,
+        start="2026-12-01",
+        end="2027-11-30",
+        now=now,
+    )
+    ended = agreements.request(
+        catalogue.store,
+        app,
+        offer=PPT_OFFER,
+        purpose=SERVICE,
+        start="2028-01-01",
+        end="2028-06-30",
+        now=now,
+    )
+    agreements.transition(catalogue.store, app, ended.ident, "terminate", now=now)
+    sign_in(client, tokens["app"])
+    page = client.get("/agreements").data.decode()
+    assert "Innlogget som kanal " in html.unescape(page)
+    assert "Be om en ny avtale fra produktsiden" in html.unescape(page)
+    parts = by_state(page)
+    assert actions_of(parts["requested"], asked.ident) == ["terminate"]
+    assert actions_of(parts["active"], "familieapp-flekkefjord-parorendestotte") == ["terminate"]
+    assert actions_of(parts["expired"], "familieapp-statped-tjenester") == []
+    assert actions_of(parts["terminated"], ended.ident) == []
+    assert "Ingen avtaler her." in parts["refused"]
+    # no owner's actions, and no other channel's agreements
+    assert 'value="accept"' not in page and 'value="refuse"' not in page
+    assert "flekkefjord-kommune-no-parorendestotte" not in page
+    assert "nav-no-nav-pleiepenger" not in page
+
+    # the server holds the line too: accepting its own request is refused, terminating works
+    token = csrf(client, "/agreements")
+    client.post("/agreements", data={"csrf": token, "action": "accept", "agreement": asked.ident})
+    assert agreements.get(catalogue.store, asked.ident).status == "requested"
+    refused = client.get("/agreements").data.decode()
+    assert "only the owner may accept it" in html.unescape(refused)
+    # the catalogue's message is English on a Bokmål page: marked so (WCAG 3.1.2)
+    assert re.search(
+        r'<div class="notice notice-error" role="alert" lang="en">[^<]*only the owner', refused
+    )
+    done = client.post(
+        "/agreements", data={"csrf": token, "action": "terminate", "agreement": asked.ident}
+    )
+    assert done.status_code == 303 and done.headers["Location"] == "/agreements"
+    after = client.get("/agreements").data.decode()
+    assert f"Avtalen {asked.ident} er avsluttet." in html.unescape(after)
+    assert actions_of(by_state(after)["terminated"], asked.ident) == []
+    assert actions_of(by_state(after)["requested"], asked.ident) is None
+
+
+def test_product_page_lists_the_channels_own_agreements_on_it(client, tokens, monkeypatch) -> None:
+    from eti.server import pages
+
+    monkeypatch.setattr(pages, "today", lambda: date(2026, 11, 22))  # the demo's is active
+    anonymous = text_of(client.get("/products/flekkefjord-parorendestotte"))
+    assert "Dine avtaler om produktet" not in anonymous
+    sign_in(client, tokens["app"])  # the family app holds an agreement on it
+    page = client.get("/products/flekkefjord-parorendestotte").data.decode()
+    mine = your_agreements(page)
+    assert actions_of(mine, "familieapp-flekkefjord-parorendestotte") == ["terminate"]
+    assert 'name="next" value="/products/flekkefjord-parorendestotte"' in mine
+    assert "Du har ingen avtaler om dette produktet." not in html.unescape(mine)
+    # another channel's agreement on the same product, and its own on another, stay out
+    assert "flekkefjord-kommune-no-parorendestotte" not in page
+    assert "familieapp-statped-tjenester" not in page
+    other = your_agreements(client.get("/products/nav-pleiepenger").data.decode())
+    assert "Du har ingen avtaler om dette produktet." in html.unescape(other)
+    assert "<table" not in other
+
+    client.post("/signout", data={"csrf": csrf(client, "/agreements")})
+    sign_in(client, tokens["navno"])  # nav.no has none on this product
+    page = client.get("/products/flekkefjord-parorendestotte").data.decode()
+    mine = your_agreements(page)
+    assert "Du har ingen avtaler om dette produktet." in html.unescape(mine)
+    assert "<table" not in mine and "familieapp-flekkefjord-parorendestotte" not in page
+
+
 # --- the query page -----------------------------------------------------------------------
 
 
@@ -348,6 +462,24 @@ def test_query_page_shows_graphs_booleans_and_errors(client) -> None:
     assert "Ja (true)" in ask
     broken = client.get("/query", query_string={"query": "SELECT WHERE {"})
     assert broken.status_code == 400 and "Spørringen kunne ikke kjøres" in text_of(broken)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_query_examples_mark_their_english_descriptions(client, lang: str) -> None:
+    """WCAG 3.1.2: the examples' ``# description:`` lines are English and their titles
+    Bokmål, on either page: each sits in an element whose lang says so."""
+    from eti.catalogue import demo
+
+    page = client.get("/query", query_string={"lang": lang}).data.decode()
+    assert f'<html lang="{lang}">' in page
+    for name, text in demo.example_queries().items():
+        head = dict(re.findall(r"^#\s*(title|description):\s*(.*)$", text, re.M))
+        assert head["title"] and head["description"], name
+        title, description = escape(head["title"]), escape(head["description"])
+        assert re.search(
+            rf'data-example="{re.escape(name)}" lang="nb">{re.escape(title)}</a>', page
+        )
+        assert f'<p class="muted small" lang="en">{description}</p>' in page, name
 
 
 def test_query_page_lists_the_readme_examples(client) -> None:

@@ -16,7 +16,7 @@ import requests
 
 from eti.catalogue.auth import TokenTable
 from eti.catalogue.config import Settings
-from eti.catalogue.core import Catalogue
+from eti.catalogue.core import Catalogue, QueryRefused
 from eti.catalogue.sparqltext import inspect
 from eti.server import create_app
 
@@ -509,3 +509,54 @@ def test_service_on_the_allow_list_is_called(client, catalogue, oxigraph_server)
         catalogue.settings.service_allow = allow
     assert response.status_code == 200, response.data
     assert response.json["results"]["bindings"][0]["o"]["value"] == "far away"
+
+
+@pytest.mark.parametrize(
+    ("iri", "allowed"),
+    [
+        ("https://data.norge.no/sparql", True),
+        ("https://DATA.norge.no:443/sparql/x", True),
+        ("https://data.norge.no@127.0.0.1:9/", False),
+        ("https://user:pw@data.norge.no/sparql", False),
+        ("https://data.norge.no.evil.example/sparql", False),
+        ("http://data.norge.no/sparql", False),
+        ("https://data.norge.no:8443/sparql", False),
+        ("https://data.norge.no/sparqlx", False),
+        ("https://data.norge.no/sparql/../admin", False),
+        ("https://data.norge.no/sparql/%2E%2E/admin", False),
+        ("file:///etc/passwd", False),
+    ],
+)
+def test_service_allow_list_is_matched_as_urls_not_text_prefixes(
+    client, catalogue, iri, allowed
+) -> None:
+    """Regression: the allow-list was a text prefix, so ``https://data.norge.no`` let
+    ``https://data.norge.no@127.0.0.1:9/`` and ``…no.evil.example`` through."""
+    allow, catalogue.settings.service_allow = (
+        catalogue.settings.service_allow,
+        ["https://data.norge.no/sparql"],
+    )
+    try:
+        info = inspect(f"SELECT * WHERE {{ SERVICE <{iri}> {{ ?s ?p ?o }} }}")
+        if allowed:
+            catalogue.check_services(info)
+        else:
+            with pytest.raises(QueryRefused, match="allow-list"):
+                catalogue.check_services(info)
+    finally:
+        catalogue.settings.service_allow = allow
+
+
+@pytest.mark.parametrize("form", [True, False])
+def test_an_update_syntax_error_says_where(client, tokens, catalogue, form) -> None:
+    before = catalogue.store.generation
+    text = "INSERT DATA {\n  <urn:x:a> <urn:x:b> }"
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    if form:
+        response = client.post("/update", data={"update": text}, headers=headers)
+    else:
+        headers["Content-Type"] = "application/sparql-update"
+        response = client.post("/update", data=text, headers=headers)
+    assert response.status_code == 400
+    assert "error at 2:" in response.data.decode(), response.data
+    assert catalogue.store.generation == before

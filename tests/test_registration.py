@@ -271,3 +271,193 @@ def test_open_cache_not_stale_when_a_write_lands_during_its_query(catalogue, mon
     assert content_graph("nav-samtidig") in catalogue.open_content()
     whole = len(list(ox.parse(product("nav-samtidig"), ox.RdfFormat.TRIG)))
     assert len(catalogue.product_triples("nav-samtidig", nav)) == whole
+
+
+FLEKKEFJORD = "964967369"
+ENHET = "https://data.brreg.no/enhetsregisteret/api/enheter/"
+
+
+def as_organisation(body: bytes, orgnr: str, claim: str) -> bytes:
+    """``body`` with Nav's organisation replaced by ``orgnr``, and a default-graph triple
+    giving that organisation the number ``claim``."""
+    text = body.decode().replace("enhet:889640782", f"enhet:{orgnr}")
+    return (text + f'\nenhet:{orgnr} dct:identifier "{claim}" .\n').encode()
+
+
+SPOOFS = [
+    ("a registered organisation restated with Nav's number", HDIR, NAV),
+    ("an unregistered Enhetsregisteret IRI given Nav's number", "999999999", NAV),
+]
+
+
+@pytest.mark.parametrize(("case", "orgnr", "claim"), SPOOFS, ids=[s[0] for s in SPOOFS])
+def test_steward_cannot_register_as_another_organisation_by_restating_its_identifier(
+    client, tokens, catalogue, case, orgnr, claim
+) -> None:
+    """Audit: Nav's token POSTed a product owned and published by Helsedirektoratet, whose
+    body said ``enhet:983544622 dct:identifier "889640782"``, and got 201: the scope check
+    trusted the number in the body over the agents graph."""
+    before = dump(catalogue)
+    body = as_organisation(product("nav-forkledd"), orgnr, claim)
+    response = client.post("/api/products", data=body, headers=auth(tokens["nav"]))
+    assert response.status_code == 403, response.json
+    assert f"{ENHET}{orgnr}" in response.json["detail"]
+    assert dump(catalogue) == before
+
+
+def test_restating_an_organisation_as_the_agents_graph_has_it_is_accepted(client, tokens) -> None:
+    body = as_organisation(product(), NAV, NAV)
+    response = client.post("/api/products", data=body, headers=auth(tokens["nav"]))
+    assert response.status_code == 201, response.json
+
+
+def history_triples(client, ident: str, token: str | None = None) -> set[str]:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.get(f"/api/products/{ident}/history", headers=headers)
+    assert response.status_code == 200, response.json
+    return {t for v in response.json["versions"] for t in v["added"] + v["removed"]}
+
+
+def test_history_of_a_closed_product_shows_content_only_to_those_who_may_read_it(
+    client, tokens, catalogue
+) -> None:
+    """Audit: anonymous GET /api/products/<id>/history listed the triples of a closed
+    product's content graph (the version snapshots hold description and content)."""
+    ident = "flekkefjord-ppt"
+    content = {str(t) for t in catalogue.store.triples(f"urn:eti:graph:content:{ident}")}
+    description = {str(t) for t in catalogue.store.triples(f"urn:eti:graph:product:{ident}")}
+    secret = {t for t in content - description if "_:" not in t}
+    assert secret and any("PublicService" in t for t in secret)
+    owner = TokenTable(catalogue.store).create("steward", org=FLEKKEFJORD)[1]
+    assert secret <= history_triples(client, ident, owner)
+    assert secret <= history_triples(client, ident, tokens["admin"])
+    for who in (None, tokens["nav"], tokens["channel"]):
+        seen = history_triples(client, ident, who)
+        assert not seen & secret, who
+        assert any("PPT" in t or "pedagogisk" in t.lower() for t in seen), who
+    # an open product's content is everyone's, in its history too
+    open_content = {
+        str(t) for t in catalogue.store.triples("urn:eti:graph:content:nav-pleiepenger")
+    }
+    opened = {t for t in open_content if "_:" not in t}
+    assert opened <= history_triples(client, "nav-pleiepenger")
+
+
+def test_history_written_before_descriptions_were_kept_apart_hides_content(
+    client, catalogue
+) -> None:
+    """A store whose versions have only the whole snapshot (description and content in one
+    graph) still shows no content to anonymous callers."""
+    ident = "flekkefjord-ppt"
+    catalogue.store.update(f"DROP GRAPH <urn:eti:graph:history:{ident}:description-1>")
+    content = {str(t) for t in catalogue.store.triples(f"urn:eti:graph:content:{ident}")}
+    description = {str(t) for t in catalogue.store.triples(f"urn:eti:graph:product:{ident}")}
+    seen = history_triples(client, ident)
+    assert not seen & (content - description)
+    title = next(t for t in description if "/title>" in t and "@nb" in t)
+    assert title in seen
+
+
+def test_posting_a_registered_product_again_is_409_and_changes_nothing(
+    client, tokens, catalogue
+) -> None:
+    before = dump(catalogue)
+    again = client.post(
+        "/api/products", data=product("nav-pleiepenger"), headers=auth(tokens["nav"])
+    )
+    assert again.status_code == 409
+    assert "PUT" in again.json["detail"]
+    assert dump(catalogue) == before
+
+
+def test_a_product_iri_of_another_organisation_is_a_conflict(client, tokens, catalogue) -> None:
+    """Nav's steward names Helsedirektoratet's product IRI, under its own id or under
+    Helsedirektoratet's: 409 either way, nothing written."""
+    before = dump(catalogue)
+    theirs = product("helsedir-habilitering")
+    for body in (
+        theirs.replace(b'dct:identifier "helsedir-habilitering"', b'dct:identifier "nav-kopi"', 1),
+        theirs,
+    ):
+        response = client.post("/api/products", data=body, headers=auth(tokens["nav"]))
+        assert response.status_code == 409, response.json
+        assert "helsedir-habilitering" in response.json["detail"]
+    assert dump(catalogue) == before
+
+
+def test_unknown_products_are_404_to_read_withdraw_and_history(client, tokens, catalogue) -> None:
+    before = dump(catalogue)
+    assert client.get("/api/products/nav-finnes-ikke").status_code == 404
+    assert client.get("/api/products/nav-finnes-ikke/history").status_code == 404
+    gone = client.delete("/api/products/nav-finnes-ikke", headers=auth(tokens["nav"]))
+    assert gone.status_code == 404 and "nav-finnes-ikke" in gone.json["detail"]
+    assert dump(catalogue) == before
+
+
+def test_a_registration_with_a_warning_returns_it(client, tokens) -> None:
+    body = product().replace(b"lang:ENG", b"lang:XYZ")
+    response = client.post("/api/products", data=body, headers=auth(tokens["nav"]))
+    assert response.status_code == 201, response.json
+    warnings = response.json["warnings"]
+    assert warnings and {w["severity"] for w in warnings} == {"Warning"}
+    assert any("language" in w["message"]["en"] for w in warnings)
+    assert (
+        client.post("/api/products", data=product("nav-annet"), headers=auth(tokens["nav"])).json[
+            "warnings"
+        ]
+        == []
+    )
+
+
+def test_an_update_keeps_the_catalogue_record_and_links_the_previous_version(
+    client, tokens, catalogue
+) -> None:
+    from eti.catalogue.namespaces import RECORDS
+
+    client.post("/api/products", data=product(), headers=auth(tokens["nav"]))
+    changed = client.put(
+        "/api/products/nav-testprodukt",
+        data=product(title="Pleiepenger når barnet er sykt"),
+        headers=auth(tokens["nav"]),
+    )
+    assert changed.status_code == 200, changed.json
+
+    def about(subject: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for t in catalogue.store.triples(RECORDS):
+            if t.subject.value == subject:
+                out.setdefault(t.predicate.value.rsplit("/", 1)[-1], []).append(t.object.value)
+        return out
+
+    record = about("urn:eti:record:nav-testprodukt")
+    v1, v2 = about("urn:eti:record:nav-testprodukt:v1"), about("urn:eti:record:nav-testprodukt:v2")
+    catalog_record = "http://www.w3.org/ns/dcat#CatalogRecord"
+    assert record["22-rdf-syntax-ns#type"] == [catalog_record]
+    assert v2["22-rdf-syntax-ns#type"] == [catalog_record]
+    assert record["issued"] == v1["issued"]  # issued stays the first registration's
+    assert record["modified"] == v2["issued"] and len(record["modified"]) == 1
+    agent = record["prov#wasAttributedTo"]
+    assert len(agent) == 1 and agent[0].startswith("urn:eti:agent:steward:")
+    assert v2["dcat#previousVersion"] == ["urn:eti:record:nav-testprodukt:v1"]
+    assert "dcat#previousVersion" not in v1
+    assert record["dcat#hasCurrentVersion"] == ["urn:eti:record:nav-testprodukt:v2"]
+    assert record["primaryTopic"] == ["https://eti.example/products/nav-testprodukt"]
+
+
+def test_rdfxml_syntax_error_says_line_and_column(client, tokens) -> None:
+    """Audit: an RDF/XML body that does not parse got line and column None in the 400."""
+    body = (
+        b'<?xml version="1.0"?>\n'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        b'  <rdf:Description rdf:about="http://e/a">\n'
+        b"  </rdf:Descriptio>\n"
+        b"</rdf:RDF>\n"
+    )
+    headers = auth(tokens["nav"], "application/rdf+xml")
+    response = client.post("/api/products", data=body, headers=headers)
+    assert response.status_code == 400
+    assert (response.json["detail"]["line"], response.json["detail"]["column"]) == (4, 5)
+    unqualified = body.replace(b"  </rdf:Descriptio>\n", b"  <title>x</title></rdf:Description>\n")
+    response = client.post("/api/products", data=unqualified, headers=headers)
+    assert response.status_code == 400
+    assert (response.json["detail"]["line"], response.json["detail"]["column"]) == (4, 3)

@@ -19,6 +19,9 @@ import pyoxigraph as ox
 import pytest
 import requests
 from conftest import prepare_store, start_server, stop
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from eti.catalogue.results import TRUNCATED
 
 TIMEOUT = 2
 MAX_ROWS = 50
@@ -152,6 +155,64 @@ def test_a_query_past_its_time_limit_is_stopped_while_others_are_served(server) 
     assert int(line.split()[-1]) >= 1
 
 
+def test_a_time_limit_reached_while_streaming_breaks_the_body_not_a_complete_200(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Regression: with ``max_rows = 0`` (no limit) an answer streams from its first row,
+    and a time limit reached mid-body left a 200 that ended like a whole one, with no
+    timeout counted. Now the body ends without its last chunk (every client raises) and
+    the timeout is counted and logged."""
+    store_dir = tmp_path_factory.mktemp("streaming") / "store"
+    prepare_store(store_dir)
+    url, proc = start_server(
+        store_dir, {"ETI_QUERY_TIMEOUT": str(TIMEOUT), "ETI_MAX_ROWS": "0", "ETI_LOG_LEVEL": "INFO"}
+    )
+    try:
+        huge = "CONSTRUCT { ?a ?b ?c . ?d ?e ?f } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        got = 0
+        with requests.get(
+            url + "/sparql",
+            params={"query": huge},
+            headers={"Accept": "application/n-triples"},
+            stream=True,
+            timeout=60,
+        ) as response:
+            assert response.status_code == 200  # the first rows came before the limit
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                for chunk in response.iter_content(65536):
+                    got += len(chunk)
+        assert got > 0
+        metrics = requests.get(url + "/metrics", timeout=10).text
+        line = next(
+            x for x in metrics.splitlines() if x.startswith("eti_sparql_query_timeouts_total")
+        )
+        assert int(line.split()[-1]) == 1
+        assert requests.get(url + "/sparql", params={"query": QUICK}, timeout=30).ok
+        assert '"aborted": true' in proc.log_path.read_text()  # type: ignore[attr-defined]
+    finally:
+        stop(proc)
+
+
+def test_two_heavy_queries_run_at_the_same_time_in_two_workers(server) -> None:
+    """Queries run in parallel: with two query workers, two slow queries keep both worker
+    processes on the CPU during the same interval (not one after the other)."""
+    assert query(server, QUICK).status_code == 200
+    workers = query_workers(server.proc.pid)
+    assert len(workers) == 2, workers
+    threads = [threading.Thread(target=query, args=(server, CROSS)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        first = {pid: cpu_seconds({pid}) for pid in workers}
+        time.sleep(1.0)
+        busy = {pid for pid in workers if cpu_seconds({pid}) - first[pid] > 0.05}
+    finally:
+        for thread in threads:
+            thread.join(30)
+    assert busy == workers, f"only {len(busy)} of the 2 workers worked in the same second"
+
+
 def test_head_requests_never_leak_query_workers(server) -> None:
     for _ in range(4):  # twice the workers: a leak would leave none for the next query
         head = requests.head(server.url + "/sparql", params={"query": QUICK}, timeout=30)
@@ -171,6 +232,18 @@ def test_truncation_is_flagged_and_the_limit_stated(server) -> None:
     assert response.status_code == 200
     assert response.headers["ETI-Truncated"] == f"true; limit={MAX_ROWS}"
     assert len(response.json()["results"]["bindings"]) == MAX_ROWS
+    # in the body too, for clients that never see headers (SPARQLWrapper, SPARQLStore)
+    assert response.json()["head"]["link"] == [TRUNCATED]
+    xml = query(
+        server, "SELECT * WHERE { ?s ?p ?o }", headers={"Accept": "application/sparql-results+xml"}
+    )
+    assert f'<link href="{TRUNCATED}"/>' in xml.text
+    wrapper = SPARQLWrapper(server.url + "/sparql")
+    wrapper.setQuery("SELECT * WHERE { ?s ?p ?o }")
+    wrapper.setReturnFormat(JSON)
+    assert wrapper.queryAndConvert()["head"]["link"] == [TRUNCATED]  # type: ignore[index]
+    whole = query(server, QUICK.replace("ASK", "SELECT * WHERE").replace("}", "} LIMIT 3"))
+    assert "link" not in whole.json()["head"] and "ETI-Truncated" not in whole.headers
     sd = requests.get(server.url + "/sparql", headers={"Accept": "text/turtle"}, timeout=30)
     store = ox.Store()
     store.load(sd.content, ox.RdfFormat.TURTLE)

@@ -108,3 +108,33 @@ def test_the_canned_query_runs_over_sparql(client) -> None:
     doc = client.get("/sparql", query_string={"query": text}).json
     titles = {b["title"]["value"] for b in doc["results"]["bindings"] if "title" in b}
     assert "Pleiepenger for sykt barn" in titles and "Avlastning" not in titles
+
+
+def test_sources_opened_by_an_agreement_carry_its_duties(client, catalogue) -> None:
+    """The situation's sources said nothing of the duties of the agreements they came
+    through, and the answer had no ETI-Duties header."""
+    token = TokenTable(catalogue.store).create("channel", channel=APP)[1]
+    response = client.get(
+        "/api/situation",
+        query_string={"municipality": "4207"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    found = services(response.json)
+    source = found["Avlastning"]["source"]
+    assert source["product"] == "https://eti.example/products/flekkefjord-parorendestotte"
+    assert source["agreement"] == (
+        "https://eti.example/agreements/familieapp-flekkefjord-parorendestotte"
+    )
+    assert sorted(source["duties"], key=str) == [
+        {"action": "http://www.w3.org/ns/odrl/2/attribute", "interval": None},
+        {"action": "https://w3id.org/eti#refresh", "interval": "P1D"},
+    ]
+    open_source = found["Pleiepenger for sykt barn"]["source"]
+    assert (open_source["agreement"], open_source["duties"]) == (None, [])
+    assert response.headers["ETI-Duties"] == (
+        "<https://eti.example/products/flekkefjord-parorendestotte>; "
+        "agreement=<https://eti.example/agreements/familieapp-flekkefjord-parorendestotte>; "
+        'duties="attribute refresh=P1D"'
+    )
+    anonymous = client.get("/api/situation", query_string={"municipality": "4207"})
+    assert "ETI-Duties" not in anonymous.headers

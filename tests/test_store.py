@@ -255,3 +255,42 @@ def test_read_view_is_the_union_of_its_sources(store: Store, seed: int) -> None:
         assert read == sources, f"step {step}: {changes.keys()}"
     rebuild_public(store)
     assert _read_and_sources(store)[0] == read
+
+
+def _canonical(nquads: bytes) -> ox.Dataset:
+    dataset = ox.Dataset(ox.parse(nquads, ox.RdfFormat.N_QUADS))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return dataset
+
+
+def test_remote_load_keeps_a_blank_node_shared_across_batches_one_node(
+    store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the remote store sent a load as INSERT DATA requests of 20,000 quads,
+    and each request gives blank node labels fresh nodes: a ``_:b`` in 25,000 quads came
+    back as two nodes, and a dump restored into ``oxigraph serve`` differed."""
+    from eti.catalogue.store import RemoteStore
+
+    monkeypatch.setattr(RemoteStore, "batch_size", 7)
+    g = "<urn:test:g>"
+    lines = [f"_:shared <{EX}p> <{EX}o{i}> {g} ." for i in range(25)]  # one node, 25 quads
+    lines += [f"<{EX}s{i}> <{EX}p> <{EX}o{i}> {g} ." for i in range(30)]  # no blank nodes
+    # a chain of blank nodes, linked only through each other, across the file
+    lines += [f"_:c{i} <{EX}next> _:c{i + 1} {g} ." for i in range(12)]
+    lines += [f'_:c{i} <{EX}n> "{i}" <urn:test:h> .' for i in range(13)]
+    lines += [f"_:lone{i} <{EX}p> _:lone{i} {g} ." for i in range(9)]  # small groups
+    source = ("\n".join(lines[::2] + lines[1::2]) + "\n").encode()  # interleaved
+    assert store.load(source, ox.RdfFormat.N_QUADS) == len(lines)
+    out = io.BytesIO()
+    store.dump(out)
+    assert _canonical(out.getvalue()) == _canonical(source)
+    shared = {q.subject for q in ox.parse(out.getvalue(), ox.RdfFormat.N_QUADS)}
+    assert sum(isinstance(s, ox.BlankNode) for s in shared) == 1 + 13 + 9
+    # and a dump restored into the emptied store is the same again
+    backup = tmp_path / "backup.nq"
+    backup.write_bytes(out.getvalue())
+    store.update("DROP ALL")
+    store.restore(backup, ox.RdfFormat.N_QUADS)
+    again = io.BytesIO()
+    store.dump(again)
+    assert _canonical(again.getvalue()) == _canonical(source)

@@ -4,6 +4,7 @@ from eti.client import Client
 eti = Client("http://127.0.0.1:8080", token=TOKEN,
              purpose="https://w3id.org/dpv#ServiceProvision")
 hits = eti.products(q="avlastning")                      # search with facets
+eti.add_need("Avlastning", themes=["https://psi.norge.no/los/tema/avlastning-og-stotte"])
 deal = eti.request_agreement(OFFER, start="2026-12-01", end="2027-11-30")
 rows = eti.select("SELECT ?s ?t WHERE { ?s dct:title ?t } ORDER BY ?s")
 graph = eti.graph("DESCRIBE <https://eti.example/products/nav-pleiepenger>")
@@ -130,6 +131,24 @@ class Client:
             for value in [values] if isinstance(values, str) else values:
                 params.append((name, value))
         return self._call("GET", "/api/products", params=params)
+
+    def add_need(
+        self,
+        description: str,
+        *,
+        themes: Sequence[str] = (),
+        life_event: str | None = None,
+        spatial: str | None = None,
+        lang: str = "nb",
+    ) -> str:
+        """Record one of the channel's information needs (themes and/or a life event,
+        known concepts; optionally the area it is for); returns the need's IRI."""
+        body: dict[str, Any] = {"description": description, "themes": list(themes), "lang": lang}
+        if life_event:
+            body["life_event"] = life_event
+        if spatial:
+            body["spatial"] = spatial
+        return self._call("POST", "/api/needs", json=body)["need"]
 
     def needs(self) -> list[dict[str, Any]]:
         """The channel's needs and the products meeting them, with agreement status."""

@@ -234,7 +234,7 @@ function errorBox(detail) {
     "div",
     { class: "notice notice-error", role: "alert" },
     el("strong", null, say("Error")),
-    el("pre", { class: "error-text" }, detail),
+    el("pre", { class: "error-text", lang: "en" }, detail), // the engine's words
   );
 }
 
