@@ -163,6 +163,17 @@ class Catalogue:
             done.update(demo.load(self.store, now=now))
         return done
 
+    def reads_content(self, who: Identity, record: registry.Record) -> bool:
+        """True when ``who`` may read the product's content (also in its history): an
+        admin, a steward of its owner, or a caller whose view holds or opens it."""
+        if who.role == "admin":
+            return True
+        if who.role == "steward" and who.org and who.org == registry.owner_of(self.store, record):
+            return True
+        access = self.access(who)
+        content = content_graph(record.ident)
+        return content in access.opened or content in access.graphs
+
     def access(
         self, who: Identity, *, purpose: str | None = None, today: date | None = None
     ) -> Access:

@@ -557,7 +557,9 @@ def _product_model(ident: str, record: registry.Record) -> dict[str, Any]:
             "added": len(v.added),
             "removed": len(v.removed),
         }
-        for v in reversed(registry.history(cat.store, ident))
+        for v in reversed(
+            registry.history(cat.store, ident, with_content=cat.reads_content(caller, record))
+        )
     ]
     visible = {str(t.subject.value) for t in triples if isinstance(t.subject, ox.NamedNode)}
     contacts = [_contact(d, node) for node in d.objects(p, DCAT + "contactPoint")]

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from eti.catalogue import agreements, registry
 from eti.catalogue.core import Access
-from eti.catalogue.namespaces import content_graph
 from eti.catalogue.writes import WriteError
 
 from .agreements import duty_headers
@@ -160,19 +159,6 @@ def _opening(access: Access, product: str) -> list[agreements.Agreement]:
     return [a for a in access.agreements if a.target == product]
 
 
-def _reads_content(record: registry.Record) -> bool:
-    """True when the caller may read the product's content: its view holds the content
-    graph (open products: everyone), or it is an admin or the owner's steward."""
-    cat, who = _catalogue(), identity()
-    if who.role == "admin":
-        return True
-    if who.role == "steward" and who.org and who.org == registry.owner_of(cat.store, record):
-        return True
-    access = cat.access(who)
-    content = content_graph(record.ident)
-    return content in access.opened or content in access.graphs
-
-
 @bp.get("/<ident:ident>/history")
 def history(ident: str) -> Response:
     """Every version with who, when, and the triples it added and removed (content
@@ -181,7 +167,8 @@ def history(ident: str) -> Response:
     record = registry.get_record(cat.store, ident)
     if record is None:
         fail(404, "Not Found", f"no product {ident}")
-    versions = registry.history(cat.store, ident, with_content=_reads_content(record))
+    readable = cat.reads_content(identity(), record)
+    versions = registry.history(cat.store, ident, with_content=readable)
     return jsonify(
         {
             "id": ident,

@@ -616,3 +616,16 @@ def test_language_switch_keeps_the_page_and_its_arguments(client) -> None:
     assert 'href="/products/nav-pleiepenger?q=1&amp;lang=en"' in page
     search = client.get("/?q=pleie&theme=a&theme=b").data.decode()
     assert 'href="/?q=pleie&amp;theme=a&amp;theme=b&amp;lang=en"' in search
+
+
+def test_history_counts_on_the_product_page_leave_out_closed_content(client, tokens) -> None:
+    """Regression: the product page counted the closed content's triples in each version's
+    "triples added" for anyone, while /history already left them out."""
+
+    def added(page: str) -> int:
+        return int(re.findall(r"(\d+) tripler lagt til", page)[-1])  # the first version
+
+    anonymous = added(text_of(client.get("/products/flekkefjord-parorendestotte")))
+    sign_in(client, tokens["flekkefjord"])  # the owner's steward reads the content
+    owner = added(text_of(client.get("/products/flekkefjord-parorendestotte")))
+    assert 0 < anonymous < owner
