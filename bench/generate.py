@@ -516,17 +516,7 @@ def make_product(
             (offer, iri(ODRL + "assigner"), owner_iri),
             (offer, iri(ODRL + "target"), p),
             (offer, iri(ODRL + "permission"), perm),
-            (perm, a, iri(ODRL + "Permission")),
-            (perm, iri(ODRL + "action"), iri(ODRL + "use")),
-            (perm, iri(ODRL + "target"), p),
-            (perm, iri(ODRL + "constraint"), cons),
-            (perm, iri(ODRL + "duty"), duty),
-            (cons, a, iri(ODRL + "Constraint")),
-            (cons, iri(ODRL + "leftOperand"), iri(ODRL + "purpose")),
-            (cons, iri(ODRL + "operator"), iri(ODRL + "eq")),
-            (cons, iri(ODRL + "rightOperand"), iri(DPV + "ServiceProvision")),
-            (duty, a, iri(ODRL + "Duty")),
-            (duty, iri(ODRL + "action"), iri(ODRL + "attribute")),
+            *use_permission(perm, p, cons, duty),
         ]
         if is_open:
             desc.append((offer, a, iri(ETI + "OpenOffer")))
@@ -646,11 +636,23 @@ def agreement_triples(ident: str, product: Product, channel: str, rng: random.Ra
         (period, iri(DCAT + "endDate"), date_lit(end)),
         (ag, iri(ETI + "agreementStatus"), iri(ETI + "active")),
         (ag, iri(ODRL + "permission"), perm),
+        *use_permission(perm, target, cons, duty, owner, iri(channel)),
+    ]
+
+
+def use_permission(
+    perm: str, target: str, cons: str, duty: str, assigner: str = "", assignee: str = ""
+) -> list:
+    """An odrl:use permission on ``target`` for service provision (DPV) with an
+    attribution duty, as the demo's offers and agreements state it; an agreement's
+    permission also names its parties."""
+    a = iri(RDF + "type")
+    parties = [(perm, iri(ODRL + "assigner"), assigner), (perm, iri(ODRL + "assignee"), assignee)]
+    return [
         (perm, a, iri(ODRL + "Permission")),
         (perm, iri(ODRL + "action"), iri(ODRL + "use")),
         (perm, iri(ODRL + "target"), target),
-        (perm, iri(ODRL + "assigner"), owner),
-        (perm, iri(ODRL + "assignee"), iri(channel)),
+        *(parties if assigner else []),
         (perm, iri(ODRL + "constraint"), cons),
         (perm, iri(ODRL + "duty"), duty),
         (cons, a, iri(ODRL + "Constraint")),

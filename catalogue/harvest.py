@@ -106,7 +106,8 @@ def add_source(store: Store, url: str, org: str) -> Source:
     """Register a source (idempotent for the same URL)."""
     if not (len(org) == 9 and org.isdigit()):
         raise ValueError("--org takes a 9-digit organisation number")
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         # refused at once: a file: or ftp: source could never be harvested (the address
         # of an http(s) host is checked at each run, where it is resolved)
         raise ValueError(f"a harvest source is an http(s) URL with a host, not {url!r}")

@@ -45,9 +45,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(StoreError)
     def _store(exc: StoreError) -> Response:
-        # the store (remote, or a data folder gone bad), not the caller: retry later
+        # the store (remote, or a data folder gone bad), not the caller: retry later; on
+        # every route, so views need no handler of their own
         app.logger.warning("store unavailable: %s", exc)
-        return error_response(503, "Store unavailable", str(exc), {"Retry-After": "2"})
+        return error_response(503, "Store unavailable", str(exc), {"Retry-After": "1"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -27,7 +27,6 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from eti.catalogue import queries, rdfio, registry, writes
 from eti.catalogue.core import Access, Catalogue
 from eti.catalogue.namespaces import PREFIXES, content_graph
-from eti.catalogue.store import StoreError
 
 from .agreements import duty_headers
 from .auth import CHALLENGE, identity, purpose
@@ -247,8 +246,6 @@ def commit(changes: dict[str, list[ox.Triple] | None]) -> dict[str, str]:
         outcome = writes.commit(catalogue().store, changes)
     except writes.WriteError as exc:
         abort(write_error(exc))
-    except StoreError as exc:
-        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
     return warning_headers(outcome.reports)
 
 

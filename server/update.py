@@ -10,7 +10,6 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from eti.catalogue import writes
-from eti.catalogue.store import StoreError
 
 from .auth import require
 from .errors import fail
@@ -82,8 +81,6 @@ def update() -> Response:
         return report_answer(exc)
     except writes.WriteError as exc:
         fail(exc.status, exc.error, exc.detail)
-    except StoreError as exc:
-        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
     response = Response(status=204, headers=warning_headers(outcome.reports))
     response.headers["ETI-Graphs-Changed"] = str(len(outcome.graphs))
     return response

@@ -273,6 +273,20 @@ def start_remote_server(
     return start_server(tmp_path / "unused", port=port, store_url=store_url)
 
 
+def crash_and_check_remote(
+    remote: dict, writers: Writers, kill_and_restart: Callable[[random.Random], None], seed: int
+) -> tuple[int, dict]:
+    """The crash rounds against the remote deployment, then the whole store read back
+    through its own endpoint: (kills survived, what ``check_store`` found)."""
+    register_reference(remote["url"], remote["tokens"])
+    kills = crash_rounds(writers, kill_and_restart, seed=seed)
+    store = RemoteStore(remote["store_url"])
+    try:
+        return kills, check_store(store, writers)
+    finally:
+        store.close()
+
+
 def test_sigkill_of_the_server_loses_no_write_on_a_remote_store(remote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url, tokens = remote["url"], remote["tokens"]
     writers = Writers(url, tokens, seed=13)
@@ -281,13 +295,7 @@ def test_sigkill_of_the_server_loses_no_write_on_a_remote_store(remote, tmp_path
         kill_tree(remote["server"])
         remote["server"] = start_remote_server(tmp_path, remote["store_url"], port_of(url))[1]
 
-    register_reference(url, tokens)
-    kills = crash_rounds(writers, kill_and_restart, seed=17)
-    store = RemoteStore(remote["store_url"])
-    try:
-        summary = check_store(store, writers)
-    finally:
-        store.close()
+    kills, summary = crash_and_check_remote(remote, writers, kill_and_restart, seed=17)
     report("remote server", kills, summary)
 
 
@@ -322,13 +330,7 @@ def test_sigkill_of_the_store_server_loses_no_write_and_answers_503(remote) -> N
             writers.attempted.add(fresh)
             writers.acknowledged.add(fresh)
 
-    register_reference(url, tokens)
-    kills = crash_rounds(writers, kill_and_restart, seed=23)
-    store = RemoteStore(remote["store_url"])
-    try:
-        summary = check_store(store, writers)
-    finally:
-        store.close()
+    kills, summary = crash_and_check_remote(remote, writers, kill_and_restart, seed=23)
     wrong = {f"{what} → {status}": n for (what, status), n in probes.items() if status != 503}
     summary["probes_503_while_store_away"] = sum(n for (_, s), n in probes.items() if s == 503)
     report("remote store", kills, summary)
