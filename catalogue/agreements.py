@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 
-from . import queries
+from . import clock, queries
 from .auth import Identity
 from .namespaces import DCAT, DCT, DPV, ETI, ODRL, PROV, RDF, RDFS, XSD, agreement_graph
 from .store import Store
@@ -160,7 +160,7 @@ def readable_products(
     store: Store, who: Identity, *, purpose: str | None = None, today: date | None = None
 ) -> list[tuple[str, Agreement]]:
     """(product IRI, agreement) for every agreement that opens content to ``who`` now."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     if who.role != "channel":
         return []
     return [(a.target, a) for a in for_caller(store, who) if a.in_force(today, purpose)]
@@ -215,7 +215,7 @@ def request(
     base: str = "https://eti.example/",
 ) -> Agreement:
     """A channel asks for an offer; an open offer whose terms match is accepted at once."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if who.role != "channel" or not who.channel:
         raise Forbidden("only information channels request agreements")
     for value, name in ((offer, "offer"), (purpose, "purpose")):
@@ -278,7 +278,7 @@ def transition(
     store: Store, who: Identity, ident: str, action: str, now: datetime | None = None
 ) -> Agreement:
     """Accept, refuse or terminate an agreement, as its parties may."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if action not in TRANSITIONS:
         raise BadInput(f"unknown action {action!r}; use accept, refuse or terminate")
     current = get(store, ident)

@@ -12,12 +12,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import pyoxigraph as ox
 
-from . import queries
+from . import clock, queries
 from .graphs import insert_data
 from .namespaces import XSD
 from .store import Store
@@ -63,7 +63,7 @@ def _hash(secret: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return clock.now().replace(microsecond=0)
 
 
 def _time(value: datetime) -> ox.Literal:

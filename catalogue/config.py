@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from . import clock
+
 SETTINGS: dict[str, str] = {
     "store": "data folder of the embedded Oxigraph store",
     "store_url": "URL of a remote SPARQL 1.1 store (Query + Update); overrides store "
@@ -33,6 +35,8 @@ SETTINGS: dict[str, str] = {
     "service_allow": "IRI prefixes that SPARQL SERVICE may call (a list; empty: none)",
     "allow_private_urls": "let the validator fetch loopback/private addresses (tests only)",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "clock": "the catalogue's clock: a date (YYYY-MM-DD, 12:00 UTC) or date-time it starts "
+    "from, for demos and tests (also ETI_TODAY / ETI_NOW); empty: the real clock",
     "session_secret": "key that signs the pages' session cookies (set it when several servers "
     "share the sign-ins; empty: a new key each start)",
 }
@@ -60,6 +64,7 @@ class Settings:
     allow_private_urls: bool = False
     log_level: str = "INFO"
     session_secret: str | None = None
+    clock: str | None = None
 
     @classmethod
     def load(
@@ -83,6 +88,8 @@ class Settings:
             key = f"ETI_{name.upper()}"
             if env.get(key) or (key in env and name in _EMPTY_MEANS_NONE):
                 values[name] = env[key]
+        if clock.setting_from_env(env):  # ETI_NOW, ETI_TODAY or ETI_CLOCK
+            values["clock"] = clock.setting_from_env(env)
         if overrides.get("store") is not None and overrides.get("store_url") is None:
             # an explicit data folder (--store) wins over a URL from the file or ETI_STORE_URL
             values.pop("store_url", None)
@@ -105,6 +112,8 @@ class Settings:
             if value < low or (above and value == low):
                 bound = f"above {low:g}" if above else f"{low:g} or more"
                 raise ValueError(f"setting {name}: {value!r} must be {bound}")
+        if self.clock:
+            clock.parse(self.clock)  # raises ValueError naming the setting
         if not 0 <= self.port <= 65535:
             raise ValueError(f"setting port: {self.port} is not a TCP port")
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from . import clock
 from .results import GRAPH_MEDIA, SOLUTION_MEDIA, write_boolean, write_graph, write_solutions
 from .store import StoreError, StoreTimeout, graph_terms
 
@@ -135,7 +136,8 @@ def execute(store: ox.Store, job: Job, emit_head: Any, emit_chunk: Any) -> None:
 
 
 def _functions() -> dict[ox.NamedNode, Any]:
-    """The catalogue's SPARQL extension functions (eti:textMatch, eti:textScore)."""
+    """The catalogue's SPARQL extension functions (eti:textMatch, eti:textScore,
+    eti:today)."""
     from .search import sparql_functions
 
     return sparql_functions()
@@ -165,12 +167,15 @@ def _is_storage_error(exc: Exception) -> bool:
     return isinstance(exc, OSError) or "IO error" in text or "Corruption" in text
 
 
-def _worker_main(conn: Connection, path: str) -> None:
-    """A query worker: answers jobs on ``conn`` from a read-only handle of ``path``.
+def _worker_main(conn: Connection, path: str, moved: clock.Clock | None = None) -> None:
+    """A query worker: answers jobs on ``conn`` from a read-only handle of ``path``, on
+    the server's clock (``moved``: the same moved clock, offset included).
 
     A read-only handle can meet a file that the writer's compaction has just removed;
     then the handle is reopened and the job tried again, as long as nothing was sent.
     """
+    if moved is not None:
+        clock.use(moved)
     store: ox.Store | None = None
     opened = -1
     while True:
@@ -215,7 +220,9 @@ def _worker_main(conn: Connection, path: str) -> None:
 class _Worker:
     def __init__(self, ctx: Any, path: str) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, path), daemon=True)
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, path, clock.current()), daemon=True
+        )
         self.process.start()
         child.close()
 

@@ -16,12 +16,11 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from . import queries, rdfio, registry
+from . import clock, queries, rdfio, registry
 from .auth import Identity
 from .fetch import FetchError, fetch
 from .graphs import insert_data, replace_graphs
@@ -99,7 +98,7 @@ class HarvestReport:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return clock.now().isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def add_source(store: Store, url: str, org: str) -> Source:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 
-from . import queries
+from . import clock, queries
 from .auth import Identity
 from .graphs import insert_data
 from .namespaces import (
@@ -427,7 +427,7 @@ def register(
     Raises BadInput (400), Forbidden (403), NotFound (404), Conflict (409) or
     RuleBroken (422, with the report).
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     submission = split(quads)
     iri = product_iri(submission.description)
     derived = derive_id(submission.description, iri)
@@ -487,7 +487,7 @@ def register(
 @serialised
 def withdraw(store: Store, ident: str, *, who: Identity, now: datetime | None = None) -> Record:
     """Take a product out of discovery; its history and record stay."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     record = get_record(store, ident)
     if record is None or record.withdrawn:
         raise NotFound(f"no registered product {ident}")
@@ -525,7 +525,7 @@ def put_product(
     now: datetime | None = None,
 ) -> ox.NamedNode:
     """Write a product without rule checks (the demo loader, restores)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     iri = product_iri(description)
     record = get_record(store, ident)
     version = (record.version + 1) if record else 1

@@ -28,7 +28,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import queries
+from . import clock, queries
 from .namespaces import ETI
 from .store import Store
 
@@ -90,7 +90,7 @@ def text_score(text: str, query: str) -> float:
 
 
 def sparql_functions() -> dict[ox.NamedNode, Callable[..., Any]]:
-    """``eti:textMatch`` and ``eti:textScore`` for pyoxigraph queries."""
+    """``eti:textMatch``, ``eti:textScore`` and ``eti:today`` for pyoxigraph queries."""
 
     def match(text: Any, query: Any) -> ox.Literal | None:
         if not isinstance(text, ox.Literal) or not isinstance(query, ox.Literal):
@@ -111,7 +111,18 @@ def sparql_functions() -> dict[ox.NamedNode, Callable[..., Any]]:
             datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#double"),
         )
 
-    return {ox.NamedNode(ETI + "textMatch"): match, ox.NamedNode(ETI + "textScore"): score}
+    def today() -> ox.Literal:
+        # the catalogue's day (its clock), where NOW() is the engine's real one
+        return ox.Literal(
+            clock.today().isoformat(),
+            datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"),
+        )
+
+    return {
+        ox.NamedNode(ETI + "textMatch"): match,
+        ox.NamedNode(ETI + "textScore"): score,
+        ox.NamedNode(ETI + "today"): today,
+    }
 
 
 @dataclass

@@ -98,6 +98,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
+from eti.catalogue import clock
 from eti.catalogue import namespaces as ns
 from eti.catalogue.quality import score_resources
 
@@ -895,7 +896,7 @@ def _check_profiles(profiles: Sequence[str] | None) -> tuple[str, ...]:
 
 def _check_as_of(as_of: dt.date | str | None) -> dt.date:
     if as_of is None:
-        return dt.date.today()
+        return clock.today()
     if isinstance(as_of, dt.datetime):
         return as_of.date()
     if isinstance(as_of, dt.date):

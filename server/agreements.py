@@ -3,11 +3,9 @@ terminates; ``/api/needs``: a channel's information needs and what meets them.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from eti.catalogue import agreements, needs
+from eti.catalogue import agreements, clock, needs
 from eti.catalogue.writes import WriteError
 
 from .auth import identity, require
@@ -22,7 +20,7 @@ def _store():  # type: ignore[no-untyped-def]
 
 
 def _today():  # type: ignore[no-untyped-def]
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 def _json_body() -> dict:

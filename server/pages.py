@@ -15,7 +15,7 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +37,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from eti.catalogue import agreements, registry
+from eti.catalogue import agreements, clock, registry
 from eti.catalogue.auth import ANONYMOUS, AuthError, Identity, TokenTable
 from eti.catalogue.checking import InputError, graph_of, graph_of_url, parse_as_of, parse_profiles
 from eti.catalogue.core import Catalogue, QueryRefused
@@ -165,7 +165,7 @@ def catalogue() -> Catalogue:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 def use_language(lang: str) -> str:

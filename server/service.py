@@ -60,6 +60,8 @@ SEARCH_FUNCTIONS = {
     "as /api/products does (case, æøå, Norwegian stems and prefixes)",
     "textScore": 'eti:textScore(?text, "words"): the share of the words found in the text '
     "(0 to 1), for ORDER BY",
+    "today": "eti:today(): the catalogue's day (xsd:date), the one agreements and freshness "
+    "are judged on (NOW() is the engine's real clock)",
 }
 SD_PREFIXES = {
     **PREFIXES,

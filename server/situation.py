@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from eti.catalogue import agreements
+from eti.catalogue import agreements, clock
 from eti.catalogue.situation import compile_situation
 from eti.catalogue.writes import WriteError
 
@@ -36,7 +35,7 @@ def situation() -> Response:
             age=int(age) if age is not None else None,
             needs=request.args.getlist("need"),
             purpose=purpose(),
-            today=datetime.now(UTC).date(),
+            today=clock.today(),
         )
     except WriteError as exc:
         return write_error(exc)

@@ -17,11 +17,21 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from eti.catalogue import clock
 from eti.catalogue.auth import TokenTable
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 from eti.catalogue.store import OxigraphStore, RemoteStore, Store
 from eti.server import create_app
+
+# The suite runs on the catalogue's clock, pinned to the day the demo files are written as
+# of (eti.catalogue.demo.WRITTEN_ON), never on the real date; every server and CLI process
+# the tests start inherits it through ETI_TODAY.
+TEST_DAY = "2026-12-01"
+for _name in ("ETI_NOW", "ETI_CLOCK"):
+    os.environ.pop(_name, None)
+os.environ["ETI_TODAY"] = TEST_DAY
+clock.use(TEST_DAY)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "conformance"

@@ -5,12 +5,16 @@ No network: every file is read from the installed package and queried in memory.
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 import pyoxigraph as ox
 import pytest
+
+from eti.catalogue import clock
+from eti.catalogue.demo import WRITTEN_ON
+from eti.catalogue.search import sparql_functions
 
 DEMO = files("eti.catalogue.demo")
 
@@ -19,7 +23,7 @@ LIFE_EVENT = "https://psi.norge.no/los/hendelse/alvorlig-sykt-barn"
 FLEKKEFJORD_ORG = "https://data.brreg.no/enhetsregisteret/api/enheter/964967369"
 FLEKKEFJORD_PLACE = "https://eti.example/places/kommune/4207"
 ORG_PREFIX = "https://data.brreg.no/enhetsregisteret/api/enheter/"
-TODAY = date(2026, 11, 22)
+TODAY = WRITTEN_ON  # the files' dates are written as of this day
 
 PREFIXES = """
 PREFIX adms: <http://www.w3.org/ns/adms#>
@@ -111,7 +115,7 @@ def select(store: ox.Store, query: str) -> list[dict[str, str]]:
 
 def run_example(store: ox.Store, name: str) -> list[dict[str, str]]:
     text = DEMO.joinpath("queries", name).read_text(encoding="utf-8")
-    result = store.query(text, use_default_graph_as_union=True)
+    result = store.query(text, use_default_graph_as_union=True, custom_functions=sparql_functions())
     variables = [v.value for v in result.variables]
     return [{v: row[v].value for v in variables if row[v] is not None} for row in result]
 
@@ -546,7 +550,7 @@ def test_query_header_and_prefixes(f: Traversable) -> None:
     used = set(re.findall(r"(?<![\w?$])([A-Za-z]\w*):", stripped))
     assert used <= declared, f"undeclared prefixes: {used - declared}"
     assert not re.search(r"\b(FROM|GRAPH)\b", stripped, flags=re.IGNORECASE)
-    ox.Store().query(text)  # parses
+    ox.Store().query(text, custom_functions=sparql_functions())  # parses
 
 
 def test_query_flekkefjord_continuous_care(store: ox.Store) -> None:
@@ -668,7 +672,7 @@ def test_query_agreements_by_channel(store: ox.Store) -> None:
     # The query judges expiry against today, and the demo's periods are fixed dates: an
     # agreement in force is "active" until its end date and "expired" after it. The test
     # checks that rule per row, and the lifecycle per channel, whatever today is.
-    today = datetime.now(UTC).date()
+    today = clock.today()
     agreed = {"active": "agreed", "expired": "agreed", "terminated": "terminated"}
     statuses: dict[str, set[str]] = {}
     for r in rows:

@@ -11,6 +11,7 @@ import pytest
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
+from eti.catalogue import clock
 from eti.catalogue import validation as v
 from eti.catalogue.validation import (
     FREQUENCY_DAYS,
@@ -66,7 +67,7 @@ def test_profiles_and_defaults() -> None:
     assert PROFILES == ("dcat-ap-no", "dprod", "agreements", "eti")
     report = validate(_graph(SPARSE))
     assert report.profiles == PROFILES
-    assert report.as_of == dt.date.today()
+    assert report.as_of == clock.today()
     assert validate(_graph(SPARSE), "dcat-ap-no", as_of=AS_OF).profiles == ("dcat-ap-no",)
     assert validate(_graph(SPARSE), ["eti", "dprod", "eti"], as_of=AS_OF).profiles == (
         "dprod",
