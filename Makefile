@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_LOG := $(or $(TMPDIR),/tmp)/eti-apt.log
 
-.PHONY: run test soak install lint format bench clean assets browser-deps
+.PHONY: run test test-dates soak install lint format bench clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,23 @@ test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The date-sensitive tests again with the real clock moved a year and five years on
+# (libfaketime, Debian's faketime): the catalogue decides on its own clock only, so they
+# must pass the same on any day.
+DATE_TESTS := tests/test_clock.py tests/test_demo.py tests/test_situation.py \
+  tests/test_registration.py tests/test_agreements.py tests/test_validation.py \
+  tests/test_needs.py tests/test_write_warnings.py tests/test_pages.py tests/test_shapes.py
+DATE_SHIFTS ?= +365d +1826d
+test-dates: $(STAMP)
+	@command -v faketime >/dev/null 2>&1 || { echo "installing faketime (apt)"; \
+	  $(SUDO) apt-get update -qq >$(APT_LOG) 2>&1 && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y -qq faketime >>$(APT_LOG) 2>&1 || { cat $(APT_LOG); exit 1; }; }
+	@for shift in $(DATE_SHIFTS); do \
+	  echo "== the date-sensitive tests with the real clock moved $$shift"; \
+	  faketime -f "$$shift" $(BIN)/python -m pytest -q -p no:cacheprovider $(DATE_TESTS) \
+	    || exit 1; \
+	done
 
 # The long reliability runs: 25 SIGKILLs of each deployment (embedded store; remote store:
 # eti serve, then oxigraph serve), a 60 s load, the whole hostile corpus and the fuzzers at

@@ -35,10 +35,10 @@ SETTINGS: dict[str, str] = {
     "service_allow": "IRI prefixes that SPARQL SERVICE may call (a list; empty: none)",
     "allow_private_urls": "let the validator fetch loopback/private addresses (tests only)",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
-    "clock": "the catalogue's clock: a date (YYYY-MM-DD, 12:00 UTC) or date-time it starts "
-    "from, for demos and tests (also ETI_TODAY / ETI_NOW); empty: the real clock",
     "session_secret": "key that signs the pages' session cookies (set it when several servers "
     "share the sign-ins; empty: a new key each start)",
+    "clock": "the catalogue's clock: a date (YYYY-MM-DD, 12:00 UTC) or date-time it starts "
+    "from, for demos and tests (also ETI_TODAY / ETI_NOW); empty: the real clock",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from eti.catalogue import clock
 from eti.catalogue.auth import TokenTable
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
@@ -126,12 +127,18 @@ def test_every_extension_function_stated_works(demo) -> None:
         assert binding["x"]["datatype"] == function.value
     # the catalogue's search, stated so a channel can find it, and working as stated
     search = {f.value for f in functions} - {f.value for f in casts}
-    assert search == {ETI + "textMatch", ETI + "textScore"}
+    assert search == {ETI + "textMatch", ETI + "textScore", ETI + "today"}
     text = f"""SELECT ?title (<{ETI}textScore>(?title, "pleiepengene") AS ?score) WHERE {{
         ?p <http://purl.org/dc/terms/title> ?title
         FILTER(<{ETI}textMatch>(?title, "pleiepengene")) }} ORDER BY DESC(?score)"""
     rows = client.get("/sparql", query_string={"query": text}).json["results"]["bindings"]
     assert rows and all("leiepeng" in row["title"]["value"].lower() for row in rows)
+    # the catalogue's day: its clock, not the engine's
+    rows = client.get(
+        "/sparql", query_string={"query": f"SELECT (<{ETI}today>() AS ?d) {{}}"}
+    ).json["results"]["bindings"]
+    assert rows == [{"d": {"type": "literal", "datatype": str(XSD) + "date",
+                           "value": clock.today().isoformat()}}]  # fmt: skip
 
 
 def test_the_limits_are_stated(demo) -> None:
