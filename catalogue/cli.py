@@ -20,7 +20,7 @@ import click
 import pyoxigraph as ox
 from tqdm import tqdm
 
-from . import __version__, demo, harvest, queries, rdfio, registry, vocab
+from . import __version__, demo, harvest, ownership, queries, rdfio, registry, vocab
 from .auth import ROLES, Identity, TokenTable
 from .config import Settings
 from .core import Catalogue
@@ -279,6 +279,7 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
             rebuild_public(cat.store)
         elif not _holds(cat.store, READ):  # a dump from before "read" existed
             rebuild_read(cat.store)
+        ownership.ensure(cat.store)  # a dump from before owners were kept
     click.echo(f"restored {n} quads from {file}")
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from . import agreements, clock, demo, queries, registry, search, sparqltext, vocab
+from . import agreements, clock, demo, ownership, queries, registry, search, sparqltext, vocab
 from .answercache import AnswerCache
 from .auth import Identity
 from .config import Settings
@@ -163,6 +163,8 @@ class Catalogue:
             done["vocabulary_triples"] = vocab.install(self.store)
         if empty and demo_if_empty:
             done.update(demo.load(self.store, now=now))
+        elif not empty and (claims := ownership.ensure(self.store)):
+            done["ownership_claims"] = claims
         return done
 
     def reads_content(self, who: Identity, record: registry.Record) -> bool:

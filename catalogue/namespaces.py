@@ -61,6 +61,10 @@ READ = "urn:eti:graph:read"
 # Old triples of the graphs one update replaces, kept only inside that update: what may
 # leave "read". Never outlives the transaction.
 STAGED = "urn:eti:graph:staged"
+# Who owns which resource: the product that first stated something about it (maintained by
+# the catalogue in the write that claims it; see ownership.py).
+OWNERS = "urn:eti:graph:owners"
+OWNED_BY = "urn:eti:sys:ownedBy"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 

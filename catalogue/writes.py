@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 import rdflib
 
-from . import queries, rdfio, sparqltext
-from .graphs import replace_graphs
+from . import ownership, queries, rdfio, sparqltext
+from .graphs import insert_data, replace_graphs
 from .namespaces import (
     AGENTS,
     OPEN,
+    OWNERS,
     PUBLIC,
     READ,
     RECORDS,
@@ -36,7 +37,7 @@ from .namespaces import (
 from .store import Store
 
 DEFAULT = ""  # the store's default graph, in change maps
-MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM)
+MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM, OWNERS)
 DERIVED = (PUBLIC, OPEN, READ, STAGED)  # recomputed from other graphs in every write
 MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
@@ -250,12 +251,18 @@ def commit(
             continue
         if is_maintained(graph):
             raise Forbidden(f"the graph <{graph}> is maintained by the catalogue itself")
+    try:  # who may state what comes before what the rules say of it
+        claims = ownership.check_changes(store, changes)
+    except ownership.OwnershipError as exc:
+        raise (Forbidden if exc.forbidden else BadInput)(exc.detail) from None
     reports = validate_changes(store, changes, as_of=as_of, profiles=profiles) if check else []
     broken = [r for r in reports if not r.conforms]
     if broken:
         raise RuleBroken("the write breaks a shared rule; nothing was written", broken[0])
     named = {g: v for g, v in changes.items() if g != DEFAULT}
     extra = list(also)
+    if claims:
+        extra.append(insert_data({OWNERS: claims}))
     if DEFAULT in changes:
         extra.append("DROP SILENT DEFAULT")
         if changes[DEFAULT]:
