@@ -9,7 +9,18 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from . import agreements, clock, demo, ownership, queries, registry, search, sparqltext, vocab
+from . import (
+    agreements,
+    clock,
+    demo,
+    ownership,
+    queries,
+    registry,
+    search,
+    sparqltext,
+    views,
+    vocab,
+)
 from .answercache import AnswerCache
 from .auth import Identity
 from .config import Settings
@@ -17,7 +28,10 @@ from .executor import Answer, InlineRunner, Job, QueryPool
 from .graphs import READ_VIEW, collapse
 from .namespaces import (
     PREFIXES,
+    READ,
     SYSTEM,
+    VIEW_PREFIX,
+    VIEWS,
     VOCABULARIES,
     agreement_graph,
     content_graph,
@@ -35,6 +49,12 @@ class Access:
     graphs: list[str]
     agreements: list = field(default_factory=list)
     opened: frozenset[str] = frozenset()  # content graphs read through the open view
+    default: list[str] | None = None  # the same triples as ``graphs``, in two graphs
+
+
+def _derived(graph: str) -> bool:
+    """Graphs the catalogue derives from others (admins read their sources instead)."""
+    return graph in (VIEWS, "urn:eti:graph:staged") or graph.startswith(VIEW_PREFIX)
 
 
 class QueryRefused(ValueError):
@@ -91,6 +111,7 @@ class Catalogue:
         self._runner: QueryPool | InlineRunner | None = None
         self._searcher: search.Searcher | None = None
         self._answers: AnswerCache | None = None
+        self._defaults: dict[tuple[str, ...], list[str]] = {}
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,
@@ -190,18 +211,20 @@ class Catalogue:
         agreements; an admin every graph but the system graph.
         """
         if who.role == "admin":
-            # every named graph but the system graph, and the store's default graph
-            return Access(
-                [DEFAULT_GRAPH, *(g for g in self.store.named_graphs() if g != SYSTEM)], []
-            )
+            # every named graph but the system graph and the derived ones, and the
+            # store's default graph
+            named = [g for g in self.store.named_graphs() if g != SYSTEM and not _derived(g)]
+            return self._materialize(Access([DEFAULT_GRAPH, *named], []), "admin")
         graphs = self.public_view()
         granted: list[agreements.Agreement] = []
+        key = None
         if who.role == "steward" and who.org:
             rows = self.store.query(
                 queries.load("own-products"), bindings={"orgnr": ox.Literal(who.org)}
             )
             graphs += [content_graph(row["id"].value) for row in rows]
             graphs += [agreement_graph(a.ident) for a in agreements.for_caller(self.store, who)]
+            key = f"org:{who.org}"
         elif who.role == "channel" and who.channel:
             mine = agreements.for_caller(self.store, who)
             graphs += [agreement_graph(a.ident) for a in mine]
@@ -212,11 +235,39 @@ class Catalogue:
                     if ident:
                         graphs.append(content_graph(ident))
                         granted.append(agreement)
+            # one view per purpose the channel's agreements name, one for any purpose, and
+            # one for every other purpose (they open nothing): never one per caller's word
+            named = {a.purpose for a in mine}
+            chosen = "*" if purpose is None else purpose if purpose in named else "-"
+            key = f"channel:{who.channel} purpose:{chosen}"
         # the content of open products is in the "open" graph already: listing it again
         # would count every triple twice in the union (and make joins explode)
         opened = self.open_content()
         graphs = [g for g in graphs if g not in opened]
-        return Access(list(dict.fromkeys(graphs)), granted, opened)
+        access = Access(list(dict.fromkeys(graphs)), granted, opened)
+        return self._materialize(access, key) if key else access
+
+    def _materialize(self, access: Access, key: str) -> Access:
+        """Give ``access`` its two-graph default (read + the caller's view), made to hold
+        the view's graphs now; remembered for queries over exactly that view."""
+        view = views.ensure(self.store, key, access.graphs)
+        default = [READ, view]
+        if DEFAULT_GRAPH in access.graphs and self.store.query(
+            "ASK { ?s ?p ?o }", default_graph=[DEFAULT_GRAPH]
+        ):
+            default.append(DEFAULT_GRAPH)
+        access.default = default
+        with _RUNNER_LOCK:
+            if len(self._defaults) > 4096:
+                self._defaults.clear()
+            self._defaults[tuple(sorted(access.graphs))] = default
+        return access
+
+    def default_graph(self, graphs: list[str]) -> list[str]:
+        """The graphs to give the engine as the default graph of ``graphs``' union: a
+        caller's materialized view when ``graphs`` is exactly one, else ``read`` for the
+        public part (see ``graphs.collapse``)."""
+        return self._defaults.get(tuple(sorted(graphs))) or collapse(graphs)
 
     def open_content(self) -> frozenset[str]:
         """Content graphs of products with an open offer (cached until the next write)."""
@@ -244,7 +295,7 @@ class Catalogue:
             for g in self.store.named_graphs()
             if g.startswith("urn:eti:graph:content:") and g not in opened
         ]
-        return Access([*READ_VIEW, *closed], [])
+        return self._materialize(Access([*READ_VIEW, *closed], []), "admin:content")
 
     def view_for(self, who: Identity, *, purpose: str | None = None) -> list[str]:
         """The graphs ``who`` may read now (see ``access``)."""
@@ -303,7 +354,9 @@ class Catalogue:
         self.check_services(info)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
-        return self.store.query(sparql, default_graph=collapse(default), named_graphs=named)
+        return self.store.query(
+            sparql, default_graph=self.default_graph(default), named_graphs=named
+        )
 
     def answer(
         self,
@@ -326,7 +379,7 @@ class Catalogue:
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
         job = Job(
             sparql,
-            default_graph=collapse(default),
+            default_graph=self.default_graph(default),
             named_graphs=named,
             solutions_media=solutions_media,
             graph_media=graph_media,

@@ -16,12 +16,23 @@ from collections.abc import Iterable, Mapping, Sequence
 import pyoxigraph as ox
 
 from . import queries
-from .namespaces import AGENTS, OPEN, PUBLIC, READ, RECORDS, VOCABULARIES
+from .namespaces import (
+    AGENTS,
+    OPEN,
+    PUBLIC,
+    READ,
+    RECORDS,
+    STAGED,
+    VIEW_PREFIX,
+    VIEWS,
+    VOCABULARIES,
+)
 from .store import Store, bind_inline
 
 PUBLISHED_PREFIX = "urn:eti:graph:product:"
 CONTENT_PREFIX = "urn:eti:graph:content:"
 READ_VIEW = (PUBLIC, OPEN, AGENTS, RECORDS, VOCABULARIES)  # the sources of READ
+_DERIVED = (PUBLIC, OPEN, READ, STAGED, VIEWS)
 
 
 def feeds_read(graph: str) -> bool:
@@ -75,7 +86,8 @@ def replace_update(
     # content whose openness may change with its product's description
     reopened = [c for g in changes if (c := _content_of(g)) and c not in changes]
     touched = [g for g in [*changes, *reopened] if feeds_read(g)]
-    for graph in touched:  # their old triples: candidates to leave "read"
+    staged = [g for g in [*changes, *reopened] if feeds_read(g) or feeds_views(g)]
+    for graph in staged:  # their old triples: candidates to leave "read" and the views
         ops.append(bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(graph)}))
     for graph in reopened:
         ops.append(bind_inline(queries.load("unpublish-open"), {"g": ox.NamedNode(graph)}))
@@ -105,9 +117,28 @@ def replace_update(
     ops += [op for op in also if op]
     for graph in touched:
         ops.append(bind_inline(queries.load("read-add"), {"g": ox.NamedNode(graph)}))
-    if touched or any(also):
+    if staged or any(also):
         ops.append(queries.load("read-prune"))
+        ops += _view_upkeep([g for g, t in changes.items() if t and feeds_views(g)], touched)
+        ops.append(queries.load("drop-staged"))
     return combine(ops)
+
+
+def feeds_views(graph: str) -> bool:
+    """True for graphs a per-caller view may draw on: any graph but the derived ones."""
+    return graph not in _DERIVED and not graph.startswith(VIEW_PREFIX)
+
+
+def _view_upkeep(written: Sequence[str], touched: Sequence[str]) -> list[str]:
+    """Keep every per-caller view equal to (its sources) minus "read" within the write:
+    staged triples no source states any more leave; the written sources' triples come in
+    (but not what "read" holds); what entered "read" leaves the views; what left "read"
+    comes back to the views whose sources still state it."""
+    ops = [queries.load("views-prune")]
+    ops += [bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g)}) for g in written]
+    ops += [bind_inline(queries.load("views-drop-read"), {"g": ox.NamedNode(g)}) for g in touched]
+    ops.append(queries.load("views-readd"))
+    return ops
 
 
 _PREFIX = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*$", re.I | re.M)
@@ -148,14 +179,23 @@ def replace_graphs(
 def rebuild_public(store: Store) -> None:
     """Recompute ``public``, ``open`` and ``read`` from what they derive from (after a raw
     load)."""
-    store.update(combine([queries.load("rebuild-public"), queries.load("rebuild-read")]))
+    store.update(
+        combine(
+            [
+                queries.load("rebuild-public"),
+                queries.load("rebuild-read"),
+                queries.load("views-reset"),
+            ]
+        )
+    )
 
 
 def rebuild_read(store: Store) -> None:
     """Recompute ``read`` alone (a dump from before it existed)."""
-    store.update(queries.load("rebuild-read"))
+    store.update(combine([queries.load("rebuild-read"), queries.load("views-reset")]))
 
 
 def sync_read(store: Store, graph: str) -> None:
     """Add a source graph of ``read`` to it whole (after a raw load into that graph)."""
-    store.update(queries.load("read-sync"), bindings={"g": ox.NamedNode(graph)})
+    text = combine([queries.load("read-sync"), queries.load("views-drop-read")])
+    store.update(text, bindings={"g": ox.NamedNode(graph)})

@@ -65,6 +65,12 @@ STAGED = "urn:eti:graph:staged"
 # the catalogue in the write that claims it; see ownership.py).
 OWNERS = "urn:eti:graph:owners"
 OWNED_BY = "urn:eti:sys:ownedBy"
+# Per-caller views: each is (the union of its sources) minus "read", so a caller reads
+# "read" plus one view graph, each triple once (see views.py). Which graphs feed which
+# view is kept in VIEWS.
+VIEW_PREFIX = "urn:eti:graph:view:"
+VIEWS = "urn:eti:graph:views"
+VIEW_SOURCE = "urn:eti:sys:viewSource"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 

@@ -49,7 +49,7 @@ def compile_situation(
     for row in store.query(
         queries.load("situation"),
         bindings={"place": place},
-        default_graph=collapse(access.graphs),
+        default_graph=access.default or collapse(access.graphs),
         named_graphs=access.graphs,
     ):
         iri = row["service"].value

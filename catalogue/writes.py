@@ -29,6 +29,8 @@ from .namespaces import (
     RECORDS,
     STAGED,
     SYSTEM,
+    VIEW_PREFIX,
+    VIEWS,
     VOCABULARIES,
     agreement_graph,
     content_graph,
@@ -37,9 +39,9 @@ from .namespaces import (
 from .store import Store
 
 DEFAULT = ""  # the store's default graph, in change maps
-MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM, OWNERS)
-DERIVED = (PUBLIC, OPEN, READ, STAGED)  # recomputed from other graphs in every write
-MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
+MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM, OWNERS, VIEWS)
+DERIVED = (PUBLIC, OPEN, READ, STAGED, VIEWS)  # recomputed from other graphs in every write
+MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest", VIEW_PREFIX)
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
 WRITE_LOCK = threading.RLock()  # one write at a time: a read-modify-write never interleaves
 
@@ -247,7 +249,7 @@ def commit(
 
     ``history`` lets the registry write version snapshots; no other door may."""
     for graph in changes:
-        if history and graph.startswith(MAINTAINED_PREFIXES):
+        if history and graph.startswith(MAINTAINED_PREFIXES[:2]):
             continue
         if is_maintained(graph):
             raise Forbidden(f"the graph <{graph}> is maintained by the catalogue itself")
@@ -341,7 +343,11 @@ def update(
     if info.variable_graph or info.all_graphs:
         # the derived views follow their sources within the write: an update over every
         # graph (DROP ALL, GRAPH ?g) reaches the sources, never the copies
-        graphs = [g for g in store.named_graphs() if g != SYSTEM and g not in DERIVED]
+        graphs = [
+            g
+            for g in store.named_graphs()
+            if g != SYSTEM and g not in DERIVED and not g.startswith(VIEW_PREFIX)
+        ]
         if store.count() > SCRATCH_LIMIT:
             raise BadInput(
                 "this update ranges over every graph (GRAPH ?g, ALL, NAMED) and the "

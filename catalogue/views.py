@@ -1,0 +1,78 @@
+"""Per-caller views: every caller reads "read" plus one graph, at any catalogue size.
+
+A steward reads the public view and its organisation's closed content and agreements; a
+channel the content its agreements in force open (for the purpose it declares) and its
+own agreements; an admin everything but the system graph. Listing those graphs to the
+engine as the default graph costs a scan per graph (thousands of them at scale), and a
+triple stated in two of them comes back twice. So each caller's extra graphs are kept
+together in one view graph holding exactly (the union of its sources) minus "read":
+``[read, view]`` is then the caller's whole dataset, each triple once.
+
+Which graphs feed a view is the definition's business (``Catalogue.access`` works it
+out, by date and purpose, as before); this module makes the view hold them. ``ensure``
+reconciles a view with its sources when a caller reads (adding or removing whole
+sources), and every write keeps the views true within its own transaction
+(``graphs.replace_update``): the triples a source stops stating leave, new ones come in,
+and what enters or leaves "read" leaves or re-enters the views. The sources of each view
+are recorded in ``urn:eti:graph:views``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from . import queries
+from .graphs import READ_VIEW, combine, feeds_views, insert_data
+from .namespaces import READ, VIEW_PREFIX, VIEW_SOURCE, VIEWS
+from .store import Store, bind_inline
+from .writes import WRITE_LOCK
+
+_SOURCE = ox.NamedNode(VIEW_SOURCE)
+
+
+def name(key: str) -> str:
+    """The graph of the view called ``key`` (e.g. ``org:889640782``)."""
+    return VIEW_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def sources(store: Store, view: str) -> set[str]:
+    """The graphs that feed ``view`` now."""
+    rows = store.query(queries.load("view-sources"), bindings={"v": ox.NamedNode(view)})
+    return {row["g"].value for row in rows}
+
+
+def ensure(store: Store, key: str, wanted: Iterable[str]) -> str:
+    """Make the view ``key`` hold (the union of ``wanted``) minus "read"; returns its graph.
+
+    Only the sources that differ from the view's recorded ones are moved, in one update:
+    the graphs that no longer feed it are staged and what no remaining source states
+    leaves; the new sources' triples come in."""
+    view = name(key)
+    want = {g for g in wanted if g and g not in READ_VIEW and g != READ and feeds_views(g)}
+    if sources(store, view) == want:
+        return view
+    with WRITE_LOCK:
+        have = sources(store, view)
+        gone, new = sorted(have - want), sorted(want - have)
+        if not gone and not new:
+            return view
+        v = ox.NamedNode(view)
+        ops = [bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(g)}) for g in gone]
+        if gone:
+            body = " ".join(f"{v} {_SOURCE} {ox.NamedNode(g)} ." for g in gone)
+            ops.append(f"DELETE DATA {{ GRAPH <{VIEWS}> {{ {body} }} }}")
+        ops.append(insert_data({VIEWS: [ox.Triple(v, _SOURCE, ox.NamedNode(g)) for g in new]}))
+        ops.append(bind_inline(queries.load("views-prune"), {"v": v}))
+        for g in new:
+            ops.append(bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g), "v": v}))
+        ops.append(queries.load("drop-staged"))
+        store.update(combine(ops))
+    return view
+
+
+def reset(store: Store) -> None:
+    """Forget every view (each is built again when its caller next reads)."""
+    store.update(queries.load("views-reset"))
