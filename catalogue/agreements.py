@@ -19,7 +19,20 @@ import pyoxigraph as ox
 
 from . import clock, queries
 from .auth import Identity
-from .namespaces import DCAT, DCT, DPV, ETI, ODRL, PROV, RDF, RDFS, XSD, agreement_graph
+from .namespaces import (
+    BRREG,
+    DCAT,
+    DCT,
+    DPV,
+    ETI,
+    ODRL,
+    PROV,
+    RDF,
+    RDFS,
+    XSD,
+    agreement_graph,
+)
+from .provenance import agent_iri, agent_triples
 from .store import Store
 from .writes import BadInput, Conflict, Forbidden, NotFound, RuleBroken, commit, serialised
 
@@ -329,8 +342,8 @@ def _agent(who: Identity) -> ox.NamedNode:
     if who.role == "channel" and who.channel:
         return _node(who.channel)
     if who.role == "steward" and who.org:
-        return _node(f"https://data.brreg.no/enhetsregisteret/api/enheter/{who.org}")
-    return _node(f"urn:eti:agent:{who.role}" + (f":{who.token_id}" if who.token_id else ""))
+        return _node(BRREG + who.org)
+    return _node(agent_iri(who))
 
 
 def _transition(iri: str, n: int, status: str, who: Identity, now: datetime) -> list[ox.Triple]:
@@ -346,6 +359,9 @@ def _transition(iri: str, n: int, status: str, who: Identity, now: datetime) -> 
         t(PROV + "wasAssociatedWith", _agent(who)),
         t(PROV + "endedAtTime", _time(now)),
         t(RDFS + "label", ox.Literal(f"{status} ({who.role})")),
+        # a JWT's client too, with whom it acted for
+        *([t(PROV + "wasAssociatedWith", _node(agent_iri(who)))] if who.client_id else []),
+        *agent_triples(who),
     ]
 
 

@@ -1,8 +1,9 @@
 """Who is calling: bearer tokens, stored as hashes only, behind a small interface.
 
 ``Authenticator`` is what the server asks; ``TokenTable`` is the built-in one (tokens
-in the store's system graph, never readable through SPARQL). An OAuth2/OIDC issuer
-(Maskinporten in production) can replace it by implementing ``authenticate``.
+in the store's system graph, never readable through SPARQL). JWT access tokens of an
+OAuth2/OIDC issuer (Maskinporten in production) are verified by ``eti.catalogue.oidc``
+behind the same interface.
 """
 
 from __future__ import annotations
@@ -30,13 +31,22 @@ _ORGNR = re.compile(r"^[0-9]{9}$")
 
 @dataclass(frozen=True)
 class Identity:
-    """A caller: an admin, a steward acting for one organisation, a channel, or anonymous."""
+    """A caller: an admin, a steward acting for one organisation, a channel, or anonymous.
+
+    A static token sets ``token_id``; a JWT access token (``eti.catalogue.oidc``) sets
+    ``client_id``, ``issuer``, ``consumer`` (the organisation the token is for, whatever
+    the role) and ``supplier`` (an organisation acting for the consumer, when delegated).
+    """
 
     role: str = "anonymous"
     org: str | None = None
     channel: str | None = None
     name: str | None = None
     token_id: str | None = None
+    client_id: str | None = None
+    issuer: str | None = None
+    consumer: str | None = None
+    supplier: str | None = None
 
     @property
     def anonymous(self) -> bool:

@@ -39,6 +39,23 @@ SETTINGS: dict[str, str] = {
     "share the sign-ins; empty: a new key each start)",
     "clock": "the catalogue's clock: a date (YYYY-MM-DD, 12:00 UTC) or date-time it starts "
     "from, for demos and tests (also ETI_TODAY / ETI_NOW); empty: the real clock",
+    "oidc_issuer": "issuer (`iss`) whose JWT access tokens are accepted, e.g. Maskinporten's "
+    "(empty: static tokens only)",
+    "oidc_jwks": "the issuer's signing keys (JWKS): an https URL (fetched with timeouts, cached) "
+    "or a file path",
+    "oidc_audience": "audiences (`aud`) a token must name one of (a list; required with "
+    "oidc_issuer)",
+    "oidc_algorithms": "signature algorithms accepted (a list of RS256, RS384, RS512, ES256, "
+    "ES384, ES512, PS256, PS384, PS512)",
+    "oidc_clock_skew": "seconds of clock difference allowed when checking exp, nbf and iat",
+    "oidc": "more issuers: a TOML table array `[[eti.oidc]]`, each with issuer, jwks, audience "
+    "(and algorithms)",
+    "oidc_steward_scope": "scope that makes a token's consumer organisation a steward",
+    "oidc_channel_scope": "scope that makes a client bound with `eti channel bind` that channel",
+    "oidc_admin_scope": "scope that makes a token an admin",
+    "oidc_org_claim": "claim holding the organisation (`0192:ORGNR` or ORGNR; dotted path into "
+    "objects)",
+    "oidc_client_claim": "claim holding the client id",
 }
 
 
@@ -65,6 +82,17 @@ class Settings:
     log_level: str = "INFO"
     session_secret: str | None = None
     clock: str | None = None
+    oidc_issuer: str | None = None
+    oidc_jwks: str | None = None
+    oidc_audience: list[str] = field(default_factory=list)
+    oidc_algorithms: list[str] = field(default_factory=lambda: ["RS256", "ES256"])
+    oidc_clock_skew: float = 60.0
+    oidc: list[dict[str, Any]] = field(default_factory=list)
+    oidc_steward_scope: str = "eti:steward"
+    oidc_channel_scope: str = "eti:channel"
+    oidc_admin_scope: str = "eti:admin"
+    oidc_org_claim: str = "consumer.ID"
+    oidc_client_claim: str = "client_id"
 
     @classmethod
     def load(
@@ -116,6 +144,9 @@ class Settings:
             clock.parse(self.clock)  # raises ValueError naming the setting
         if not 0 <= self.port <= 65535:
             raise ValueError(f"setting port: {self.port} is not a TCP port")
+        from .oidc import issuers  # here, not at the top: oidc needs no settings at import
+
+        issuers(self)  # raises ValueError naming the setting
 
 
 # (setting, lower bound, bound excluded)
@@ -127,6 +158,7 @@ _RANGES = [
     ("query_workers", 0, False),
     ("query_queue_wait", 0, False),
     ("answer_cache", 0, False),
+    ("oidc_clock_skew", 0, False),
 ]
 # settings whose variable set to "" means "none" rather than "not set"
 _EMPTY_MEANS_NONE = {"service_allow"}

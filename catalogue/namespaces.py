@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 ETI = "https://w3id.org/eti#"
+BRREG = "https://data.brreg.no/enhetsregisteret/api/enheter/"  # organisations by orgnr
 DPROD = "https://ekgf.github.io/dprod/"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"

@@ -23,6 +23,7 @@ from .graphs import insert_data
 from .namespaces import (
     ADMS,
     AGENTS,
+    BRREG,
     CPSV,
     DCAT,
     DCT,
@@ -39,13 +40,12 @@ from .namespaces import (
     is_valid_id,
     product_graph,
 )
+from .provenance import DEMO_AGENT, agent_iri, agent_triples
 from .store import Store, bind_inline
 from .writes import BadInput, Conflict, Forbidden, NotFound, commit, serialised
 
-DEMO_AGENT = "urn:eti:agent:demo-loader"
 STATUS = "http://publications.europa.eu/resource/authority/distribution-status/"
 AUTHORITATIVE = "https://w3id.org/eti#isAuthoritativeSourceFor"
-BRREG = "https://data.brreg.no/enhetsregisteret/api/enheter/"
 IDENTIFIER = DCT + "identifier"
 TYPE = RDF + "type"
 # Where content stops: these resources belong to the description or the agents.
@@ -352,13 +352,6 @@ def _lit_time(value: datetime) -> ox.Literal:
     return ox.Literal(text, datatype=ox.NamedNode(XSD + "dateTime"))
 
 
-def agent_iri(who: Identity) -> str:
-    """The PROV agent a write is attributed to."""
-    if who.token_id:
-        return f"urn:eti:agent:{who.role}:{who.token_id}"
-    return DEMO_AGENT if who.role == "admin" and who.name == "demo" else f"urn:eti:agent:{who.role}"
-
-
 def _record_ops(
     ident: str,
     iri: ox.NamedNode,
@@ -405,6 +398,7 @@ def _record_ops(
         triples.append(
             t(this, DCAT + "previousVersion", ox.NamedNode(record_iri(ident, version - 1)))
         )
+    triples += agent_triples(who)  # a JWT client: its id and whom it acted for
     stage = bind_inline(queries.load("stage-record"), {"record": record})
     clear = bind_inline(queries.load("clear-current-record"), {"record": record})
     return [stage, clear, insert_data({RECORDS: triples, READ: triples})]

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.routing import BaseConverter
 
+from eti.catalogue import oidc
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 
@@ -30,6 +31,8 @@ def create_app(
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.extensions["eti"] = catalogue or Catalogue(settings)
+    # kept for the app's lifetime, so the issuers' keys (JWKS) are cached across requests
+    app.extensions["eti.auth"] = oidc.authenticator(settings, app.extensions["eti"].store)
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
 
     from . import (

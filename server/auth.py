@@ -9,10 +9,30 @@ from typing import Any
 from flask import current_app, g, request
 
 from eti.catalogue.auth import ANONYMOUS, AuthError, Identity, TokenTable
+from eti.catalogue.oidc import roles_from
 
 from .errors import fail
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="eti"'}
+
+
+def _challenge(error: str, description: str, scope: str | None = None) -> dict[str, str]:
+    """An RFC 6750 challenge. The description is ours (never the token or a claim); any
+    character RFC 6750 does not allow in it is dropped."""
+    text = "".join(c for c in description if c in _ALLOWED)
+    value = f'Bearer realm="eti", error="{error}", error_description="{text}"'
+    if scope:
+        value += f', scope="{scope}"'
+    return {"WWW-Authenticate": value}
+
+
+# error_description: %x20-21 / %x23-5B / %x5D-7E (RFC 6750 section 3)
+_ALLOWED = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
+
+
+def authenticator() -> Any:
+    """The application's authenticator (static tokens, and JWTs when issuers are set)."""
+    return current_app.extensions.get("eti.auth") or TokenTable(current_app.extensions["eti"].store)
 
 
 def identity() -> Identity:
@@ -28,19 +48,35 @@ def identity() -> Identity:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         fail(401, "Unauthorized", "use 'Authorization: Bearer <token>'", CHALLENGE)
-    authenticator = current_app.extensions.get("eti.auth") or TokenTable(
-        current_app.extensions["eti"].store
-    )
     try:
-        g.identity = authenticator.authenticate(token.strip())
+        g.identity = authenticator().authenticate(token.strip())
     except AuthError as exc:
-        fail(401, "Unauthorized", str(exc), CHALLENGE)
+        fail(401, "Unauthorized", str(exc), _challenge("invalid_token", str(exc)))
     g.log_extra = {
         **g.get("log_extra", {}),
         "caller": g.identity.role,
         "token": g.identity.token_id,
+        **({"client": g.identity.client_id} if g.identity.client_id else {}),
     }
     return g.identity
+
+
+def refuse(
+    who: Identity, roles: tuple[str, ...], detail: str, forbidden: str | None = None
+) -> None:
+    """Stop a caller who lacks one of ``roles``: 401 without credentials; 403 with an
+    RFC 6750 ``insufficient_scope`` challenge for a JWT lacking the scope; plain 403
+    for a static token of another role."""
+    if who.role in roles:
+        return
+    if who.client_id:
+        settings = current_app.config["SETTINGS"]
+        scopes = " ".join(roles_from(settings).scope_of(r) for r in roles)
+        message = f"{detail}: the token needs the scope {' or '.join(scopes.split())}"
+        fail(403, "Forbidden", message, _challenge("insufficient_scope", message, scopes))
+    if who.anonymous:
+        fail(401, "Unauthorized", detail, CHALLENGE)
+    fail(403, "Forbidden", forbidden or f"this needs the role {' or '.join(roles)}")
 
 
 def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -49,11 +85,7 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            who = identity()
-            if who.anonymous:
-                fail(401, "Unauthorized", "this needs a bearer token", CHALLENGE)
-            if who.role not in roles:
-                fail(403, "Forbidden", f"this needs the role {' or '.join(roles)}")
+            refuse(identity(), roles, "this needs a bearer token")
             return view(*args, **kwargs)
 
         return wrapper

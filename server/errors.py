@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from eti.catalogue.oidc import KeysUnavailable
 from eti.catalogue.store import StoreError
 
 PLAIN_TEXT_PREFIXES = ("/sparql", "/update")
@@ -49,6 +50,12 @@ def register(app: Flask) -> None:
         # every route, so views need no handler of their own
         app.logger.warning("store unavailable: %s", exc)
         return error_response(503, "Store unavailable", str(exc), {"Retry-After": "1"})
+
+    @app.errorhandler(KeysUnavailable)
+    def _keys(exc: KeysUnavailable) -> Response:
+        # the token issuer's keys cannot be fetched: not the caller's fault, retry later
+        app.logger.warning("token issuer unavailable: %s", exc)
+        return error_response(503, "Service Unavailable", str(exc), {"Retry-After": "10"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

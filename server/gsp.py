@@ -29,7 +29,7 @@ from eti.catalogue.core import Access, Catalogue
 from eti.catalogue.namespaces import PREFIXES, content_graph
 
 from .agreements import duty_headers
-from .auth import CHALLENGE, identity, purpose
+from .auth import identity, purpose, refuse
 from .errors import fail
 from .rdfbody import write_error
 from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable, run, stream
@@ -75,11 +75,12 @@ def indirect_target() -> str | None:
 
 
 def require_admin() -> None:
-    who = identity()
-    if who.anonymous:
-        fail(401, "Unauthorized", "writing graphs needs a bearer token", CHALLENGE)
-    if who.role != "admin":
-        fail(403, "Forbidden", "writing graphs needs the role admin")
+    refuse(
+        identity(),
+        ("admin",),
+        "writing graphs needs a bearer token",
+        "writing graphs needs the role admin",
+    )
 
 
 def exists(target: str) -> bool:

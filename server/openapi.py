@@ -132,7 +132,14 @@ def spec() -> dict[str, Any]:
             "and /data.",
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a static token (eti token create) or a JWT access token "
+                    "of a configured issuer (Maskinporten); errors by RFC 6750",
+                }
+            },
             "schemas": {
                 "Error": {
                     "type": "object",

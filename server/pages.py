@@ -38,7 +38,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 
 from eti.catalogue import agreements, clock, registry
-from eti.catalogue.auth import ANONYMOUS, AuthError, Identity, TokenTable
+from eti.catalogue.auth import ANONYMOUS, AuthError, Identity
 from eti.catalogue.checking import InputError, graph_of, graph_of_url, parse_as_of, parse_profiles
 from eti.catalogue.core import Catalogue, QueryRefused
 from eti.catalogue.executor import Overloaded, QueryFailed, QueryTimeout
@@ -188,7 +188,9 @@ def switch_url(lang: str) -> str:
 
 
 def _authenticator():  # type: ignore[no-untyped-def]
-    return current_app.extensions.get("eti.auth") or TokenTable(catalogue().store)
+    from .auth import authenticator
+
+    return authenticator()
 
 
 def who() -> Identity:

@@ -446,12 +446,19 @@ def _python_terms(tree: ast.AST, exported: set[str]) -> set[str]:
     return {name for name in found if name}
 
 
+# OAuth2 scope names (the identity settings' defaults, granted in Maskinporten), spelled
+# like CURIEs but never RDF terms: not counted as uses of the ontology
+OAUTH_SCOPES = {"eti:admin", "eti:channel", "eti:steward"}
+
+
 def eti_terms_in_text(text: str) -> set[str]:
     """Local names of ETI terms a file's text names as CURIEs or full IRIs."""
     found = set(FULL_IRI.findall(text))
     aliases = {"eti"} | {m or "" for m in PREFIX_DECLARATION.findall(text)}
     for alias in aliases:
-        found |= set(re.findall(_BEFORE + re.escape(alias) + f":({_NAME})", text))
+        for match in re.finditer(_BEFORE + re.escape(alias) + f":({_NAME})", text):
+            if match.group(0) not in OAUTH_SCOPES:
+                found.add(match.group(1))
     return found
 
 
