@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -475,6 +475,66 @@ def register(
     outcome = commit(store, changes, as_of=as_of, also=also, history=True, profiles=profiles)
     return Registration(
         ident, iri.value, version, record is None or record.withdrawn, outcome.reports
+    )
+
+
+def raw_write_provenance(
+    store: Store, changes: Mapping[str, Sequence | None], *, who: Identity
+) -> tuple[dict[str, list[ox.Triple] | None], list[str]]:
+    """The versions and record updates a raw write (Graph Store, SPARQL Update) of product
+    graphs leaves, as a registration or withdrawal would: each product whose description
+    or content it changes gets a new version attributed to ``who``."""
+    now = clock.now()
+    idents = sorted(
+        {
+            g.split(":", 4)[4]
+            for g in changes
+            if g.startswith(("urn:eti:graph:product:", "urn:eti:graph:content:"))
+        }
+    )
+    versions: dict[str, list[ox.Triple] | None] = {}
+    ops: list[str] = []
+    for ident in idents:
+        if not is_valid_id(ident):
+            raise BadInput(f"not a valid product id in a graph name: {ident!r}")
+
+        def now_of(graph: str) -> list[ox.Triple]:
+            new = changes[graph] if graph in changes else store.triples(graph)
+            return [_triple(t) for t in new or []]
+
+        description = now_of(product_graph(ident))
+        content = now_of(content_graph(ident))
+        record = get_record(store, ident)
+        version = (record.version + 1) if record else 1
+        if not description:
+            if content:
+                raise BadInput(f"content without a product description ({ident})")
+            if record is None or record.withdrawn:
+                continue
+            iri, status = ox.NamedNode(record.iri), "WITHDRAWN"
+            publisher = ox.NamedNode(record.publisher) if record.publisher else None
+        else:
+            iri, status = product_iri(description), "COMPLETED"
+            if record is not None and record.iri != iri.value:
+                raise Conflict(f"the id {ident} belongs to <{record.iri}>")
+            publisher = _publisher(description, iri)
+            versions[history_graph(ident, version)] = [*description, *content]
+            versions[description_snapshot(ident, version)] = description
+        issued = record.issued if record else None
+        ops += _record_ops(ident, iri, version, status, who, now, issued, publisher)
+    return versions, ops
+
+
+def _publisher(description: Sequence[ox.Triple], iri: ox.NamedNode) -> ox.NamedNode | None:
+    return next(
+        (
+            t.object
+            for t in description
+            if t.subject == iri
+            and t.predicate.value == DCT + "publisher"
+            and isinstance(t.object, ox.NamedNode)
+        ),
+        None,
     )
 
 

@@ -57,6 +57,10 @@ def serialised(function: Callable) -> Callable:
     return locked
 
 
+# (store, changes) -> (version graphs to write with them, record operations)
+Provenance = Callable[[Store, Mapping[str, Sequence | None]], tuple[dict, list[str]]]
+
+
 class WriteError(Exception):
     """A write refused; ``status`` is the HTTP status that says why."""
 
@@ -244,15 +248,23 @@ def commit(
     check: bool = True,
     history: bool = False,
     profiles: Sequence[str] | None = None,
+    provenance: Provenance | None = None,
 ) -> Outcome:
     """Validate ``changes`` and apply them in one transaction, or raise RuleBroken.
 
-    ``history`` lets the registry write version snapshots; no other door may."""
+    ``history`` lets the registry write version snapshots; no other door may.
+    ``provenance``: for the doors that write graphs raw (Graph Store, SPARQL Update), what
+    the registry adds so that the products they change get a record and a version, as
+    a registration leaves (given by the caller: the registry is not imported here)."""
     for graph in changes:
         if history and graph.startswith(MAINTAINED_PREFIXES[:2]):
             continue
         if is_maintained(graph):
             raise Forbidden(f"the graph <{graph}> is maintained by the catalogue itself")
+    if provenance is not None:
+        versions, recorded = provenance(store, changes)
+        changes = {**changes, **versions}
+        also = [*also, *recorded]
     try:  # who may state what comes before what the rules say of it
         claims = ownership.check_changes(store, changes)
     except ownership.OwnershipError as exc:
@@ -321,6 +333,7 @@ def update(
     using_named: Sequence[str] = (),
     base_iri: str | None = None,
     as_of: dt.date | None = None,
+    provenance: Provenance | None = None,
 ) -> Outcome:
     """Run a SPARQL Update as the admin: on a scratch copy of the graphs it names, then
     validate and commit the graphs it changed. The system graph is never visible."""
@@ -388,7 +401,7 @@ def update(
         ]
         if {str(t) for t in now} != before.get(graph, set()):
             changes[graph] = now or None
-    return commit(store, changes, as_of=as_of)
+    return commit(store, changes, as_of=as_of, provenance=provenance)
 
 
 def _not_iris(names: Iterable[str]) -> set[str]:

@@ -16,6 +16,7 @@ alone is a dump of the caller's view (N-Quads or TriG), the ``void:dataDump`` of
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -244,7 +245,11 @@ def warning_headers(reports: list) -> dict[str, str]:
 def commit(changes: dict[str, list[ox.Triple] | None]) -> dict[str, str]:
     """Apply a write (abort with the error answer when refused); the warning headers."""
     try:
-        outcome = writes.commit(catalogue().store, changes)
+        outcome = writes.commit(
+            catalogue().store,
+            changes,
+            provenance=functools.partial(registry.raw_write_provenance, who=identity()),
+        )
     except writes.WriteError as exc:
         abort(write_error(exc))
     return warning_headers(outcome.reports)

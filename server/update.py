@@ -6,12 +6,14 @@ written (``eti.catalogue.writes.update``)."""
 
 from __future__ import annotations
 
+import functools
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from eti.catalogue import writes
+from eti.catalogue import registry, writes
 
-from .auth import require
+from .auth import identity, require
 from .errors import fail
 from .gsp import warning_headers
 from .sparql import posted_text, query_hash
@@ -75,7 +77,12 @@ def update() -> Response:
     store = current_app.extensions["eti"].store
     try:
         outcome = writes.update(
-            store, text, using=using, using_named=using_named, base_iri=request.base_url
+            store,
+            text,
+            using=using,
+            using_named=using_named,
+            base_iri=request.base_url,
+            provenance=functools.partial(registry.raw_write_provenance, who=identity()),
         )
     except writes.RuleBroken as exc:
         return report_answer(exc)
