@@ -839,8 +839,45 @@ def framing_and_header_cases() -> Iterator[Case]:
     )
 
 
+def ownership_cases() -> Iterator[Case]:
+    """A valid new Nav product whose body also states something about a resource Nav does
+    not own (issue 14, part 1): refused whole with 403, whatever the trick."""
+    ex, odrl, eti = "https://eti.example/", "http://www.w3.org/ns/odrl/2/", "https://w3id.org/eti#"
+    tricks = {
+        "policy on another's product": f"<{ex}products/flekkefjord-ppt> <{odrl}hasPolicy> "
+        f"<{ex}offers/nav-pleiepenger> .",
+        "another's offer made open": f"<{ex}offers/flekkefjord-ppt> a <{eti}OpenOffer> .",
+        "another's offer open through a subclass": f"<{ex}k/apen> "
+        f"<http://www.w3.org/2000/01/rdf-schema#subClassOf> <{eti}OpenOffer> . "
+        f"<{ex}offers/flekkefjord-ppt> a <{ex}k/apen> .",
+        "title on another's service": f"<{ex}products/udir-individuell-tilrettelegging/services/"
+        'individuelt-tilrettelagt-opplaering> <http://purl.org/dc/terms/title> "SØK HER"@nb .',
+        "purpose on another's offer": f"<{ex}offers/flekkefjord-ppt> <{odrl}permission> "
+        f"[ <{odrl}action> <{odrl}use> ] .",
+        "new fact on a shared legal resource": f"<{ex}legal/hol-7-1> "
+        '<http://purl.org/dc/terms/title> "Noe annet"@nb .',
+        "a Los concept relabelled": "<https://psi.norge.no/los/ord/ytelser-ved-sykdom-i-familien> "
+        '<http://www.w3.org/2004/02/skos/core#prefLabel> "Gratis"@nb .',
+        "the catalogue's record rewritten": "<urn:eti:record:nav-pleiepenger> "
+        '<http://purl.org/dc/terms/modified> "2030-01-01" .',
+        "an escaped IRI of another's offer": "<https://eti.example/offers/flekkefjord\\u002Dppt> "
+        f"a <{eti}OpenOffer> .",
+    }
+    for name, extra in tricks.items():
+        yield Case(
+            f"ownership: {name}",
+            "POST",
+            "/api/products",
+            (403,),
+            NEW + b"\n" + extra.encode(),
+            {"Content-Type": "application/trig"},
+            who="nav",
+        )
+
+
 CASES = [
     *rdf_cases(),
+    *ownership_cases(),
     *size_and_type_cases(),
     *sparql_cases(),
     *path_and_auth_cases(),
