@@ -112,6 +112,7 @@ class Catalogue:
         self._searcher: search.Searcher | None = None
         self._answers: AnswerCache | None = None
         self._defaults: dict[tuple[str, ...], list[str]] = {}
+        self._accesses: dict[tuple, tuple[int, Access]] = {}
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,
@@ -204,6 +205,29 @@ class Catalogue:
     ) -> Access:
         """What ``who`` may read now, for ``purpose`` (None: any purpose its agreements
         permit): the graphs of its view and the agreements that open content in it.
+
+        Kept until the next write or the next day (the answer depends on nothing else):
+        a channel with many agreements would otherwise pay a lookup per agreement on
+        every request.
+        """
+        day = today or clock.today()
+        if not isinstance(self.store, OxigraphStore):  # others may write a remote store
+            return self._access(who, purpose=purpose, today=day)
+        key = (who.role, who.org, who.channel, purpose, day)
+        generation = self.store.generation  # before the reads: see open_content
+        kept = self._accesses.get(key)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        access = self._access(who, purpose=purpose, today=day)
+        if self.store.generation == generation:  # nothing written meanwhile (nor by us)
+            with _RUNNER_LOCK:
+                if len(self._accesses) > 4096:
+                    self._accesses.clear()
+                self._accesses[key] = (generation, access)
+        return access
+
+    def _access(self, who: Identity, *, purpose: str | None, today: date) -> Access:
+        """``access`` worked out from the store (see there).
 
         Everyone reads the public view (metadata, records, vocabularies) and the content
         of products with an open offer; a steward also its organisation's content and
