@@ -173,6 +173,8 @@ class _Gunicorn(BaseApplication):
         self.cfg.set("accesslog", None)
         self.cfg.set("limit_request_line", 8190)  # gunicorn's ceiling; longer lines: 414
         self.cfg.set("when_ready", _ready(s))
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25: no ~/.gunicorn/
+            self.cfg.set("control_socket_disable", True)
 
     def load(self):  # type: ignore[no-untyped-def]
         catalogue = Catalogue(self.settings)
