@@ -46,6 +46,7 @@ def create_app(
         products,
         situation,
         sparql,
+        tokens,
         validate,
     )
 
@@ -58,6 +59,7 @@ def create_app(
         validate.bp,
         agreements.bp,
         situation.bp,
+        tokens.bp,
         openapi.bp,
     ):
         app.register_blueprint(blueprint)

@@ -24,7 +24,7 @@ from werkzeug.exceptions import BadRequest
 
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
-from eti.catalogue.store import StoreLockedError
+from eti.catalogue.store import StoreLockedError, locked_message
 
 from . import create_app
 from .errors import PLAIN_TEXT_PREFIXES
@@ -214,11 +214,7 @@ def check_not_held(folder: Path) -> None:
         try:
             fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise StoreLockedError(
-                f"the data folder {folder} is in use by another process (a running "
-                "'eti serve'?): stop that process, or reach the catalogue through it "
-                "over HTTP with --store-url"
-            ) from None
+            raise StoreLockedError(locked_message(folder)) from None
         fcntl.lockf(handle, fcntl.LOCK_UN)
 
 
