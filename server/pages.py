@@ -477,9 +477,9 @@ def _validation_summary(ident: str, iri: str, visible: set[str]) -> dict[str, An
 def _product_model(ident: str, record: registry.Record) -> dict[str, Any]:
     cat = catalogue()
     caller = who()
-    view = cat.view_for(caller)
-    readable = content_graph(ident) in view
-    triples = cat.product_triples(ident, caller)
+    access = cat.access(caller)  # one view decision for the page, as for the API
+    readable = access.reads(content_graph(ident))
+    triples = cat.product_triples(ident, caller, access=access)
     d = Described(triples)
     p = ox.NamedNode(record.iri)
     doc = cat.searcher.index().documents.get(record.iri)

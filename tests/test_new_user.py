@@ -84,3 +84,15 @@ def test_agreement_without_purpose_said_purpose_must_be_an_iri(app, client) -> N
     assert answer.status_code == 400
     assert "purpose is required" in answer.json["detail"], answer.json
     assert "must be an IRI" not in answer.json["detail"]
+
+
+def test_product_page_contradicts_itself_open_offer_needs_an_agreement(client) -> None:
+    """An open-offer product's page shows its content, as the API does, and never says
+    it needs an agreement; a closed product's page says so and shows no content."""
+    for ident, open_offer in (("nav-pleiepenger", True), ("flekkefjord-ppt", False)):
+        page = client.get(f"/products/{ident}?lang=en").data.decode()
+        api = client.get(f"/api/products/{ident}", headers={"Accept": "text/turtle"})
+        has_content = "PublicService" in api.data.decode()
+        assert has_content is open_offer, ident
+        assert ("Open offer: anyone may read the content" in page) is open_offer, ident
+        assert ("needs an agreement with its owner" in page) is not open_offer, ident
