@@ -344,6 +344,39 @@ def query_command(
         out.flush()
 
 
+VALIDATE_ANSWERS = {
+    "text": "text/plain",
+    "turtle": "text/turtle",
+    "json": "application/json",
+    "junit": "application/xml",
+}
+
+
+def _validate_through(
+    server: str, token: str | None, graph: Any, profiles: Any, day: Any, out: str, lang: str
+) -> None:
+    """Validate in the served catalogue's context (``/api/validate?context=catalogue``),
+    print its report and exit 0 or 1 as it says."""
+    params = [("context", "catalogue"), *(("profile", p) for p in profiles or ())]
+    if day:
+        params.append(("as_of", day.isoformat()))
+    response = remote.call(
+        "POST",
+        server.rstrip("/") + "/api/validate",
+        token,
+        params=params,
+        data=graph.serialize(format="nt", encoding="utf-8"),
+        headers={
+            "Content-Type": "application/n-triples",
+            "Accept": VALIDATE_ANSWERS[out],
+            "Accept-Language": lang,
+        },
+    )
+    remote.answer(response)
+    click.echo(response.text, nl=False)
+    sys.exit(EXIT_OK if response.headers.get("ETI-Conforms") == "true" else EXIT_RULE)
+
+
 @cli.command("validate")
 @click.argument("source")
 @click.option(
@@ -380,6 +413,26 @@ def query_command(
     envvar="ETI_ALLOW_PRIVATE_URLS",
     help="Let a URL input point at a loopback or private address.",
 )
+@click.option(
+    "--server",
+    default=None,
+    help="Validate in the context of the catalogue served at this URL (its agents and "
+    "registered products, as registration does).",
+)
+@click.option("--token", envvar="ETI_TOKEN", default=None, help="Bearer token [env ETI_TOKEN].")
+@click.option(
+    "--store",
+    "context_store",
+    default=None,
+    help="Validate in the context of the catalogue in this data folder.",
+)
+@click.option(
+    "--store-url",
+    "context_store_url",
+    default=None,
+    help="Validate in the context of the catalogue in this remote SPARQL store.",
+)
+@guarded
 def validate_command(
     source: str,
     profiles: tuple[str, ...],
@@ -388,6 +441,10 @@ def validate_command(
     input_format: str | None,
     lang: str,
     allow_private_urls: bool,
+    server: str | None,
+    token: str | None,
+    context_store: str | None,
+    context_store_url: str | None,
 ) -> None:
     """Validate SOURCE (a file, a URL, or - for standard input) against the shared rules.
 
@@ -426,7 +483,18 @@ def validate_command(
             graph = graph_of(path.read_bytes(), filename=path.name, fmt=input_format, source=source)
     except InputError as exc:
         fail(str(exc))
-    report = validate(graph, chosen, as_of=day)
+    if server:
+        _validate_through(server, token, graph, chosen, day, out, lang)
+    if context_store or context_store_url:
+        if context_store and context_store_url:
+            raise click.UsageError("give --store PATH or --store-url URL, not both")
+        from .incontext import validate_in_catalogue
+
+        where = Settings.load(store=context_store, store_url=context_store_url)
+        with open_catalogue(where) as cat:
+            report = validate_in_catalogue(cat.store, graph, chosen, as_of=day)
+    else:
+        report = validate(graph, chosen, as_of=day, standalone=True)
     if out == "text":
         click.echo(report.text(lang), nl=False)
     elif out == "turtle":

@@ -341,6 +341,13 @@ def spec() -> dict[str, Any]:
                             many=True,
                         ),
                         _q("as_of", {"type": "string", "format": "date"}, "as-of date"),
+                        _q(
+                            "context",
+                            {"type": "string", "enum": ["none", "catalogue"]},
+                            "catalogue: check with the catalogue's agents and registered "
+                            "products, as registration does (default none: what needs them "
+                            "is reported as not checked)",
+                        ),
                     ],
                     "requestBody": _rdf_body(),
                     "responses": {

@@ -964,7 +964,7 @@ def validate() -> Response:
             profiles = parse_profiles(form["profiles"])
             as_of = parse_as_of(form["as_of"] or None)
             graph = _validation_input(form)
-            report = run_validation(graph, profiles, as_of=as_of)
+            report = run_validation(graph, profiles, as_of=as_of, standalone=True)
         except InputError as exc:
             error, status = str(exc), 400
         wanted = request.form.get("download")
