@@ -217,9 +217,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "query.object": {"nb": "Objekt", "en": "Object"},
     "query.view": {
         "nb": "Du spør som {who}.",
-        "en": "You query as {who}.",
+        "en": "You are querying as {who}.",
     },
-    "query.anonymous": {"nb": "Du spør uten å være logget inn.", "en": "You query signed out."},
+    "query.anonymous": {
+        "nb": "Du spør uten å være logget inn.",
+        "en": "You are querying without signing in.",
+    },
     "query.help": {
         "nb": "Ctrl+Enter kjører spørringen. Tab flytter fokus ut av editoren.",
         "en": "Ctrl+Enter runs the query. Tab moves the focus out of the editor.",

@@ -676,12 +676,24 @@ def _examples() -> list[dict[str, str]]:
     for name, text in demo.example_queries().items():
         head = {"title": name, "description": ""}
         for line in text.splitlines():
-            match = re.match(r"#\s*(title|description):\s*(.*)", line)
+            match = re.match(r"#\s*(title|title-en|description):\s*(.*)", line)
             if match:
                 head[match[1]] = match[2].strip()
             elif line.strip() and not line.startswith("#"):
                 break
-        out.append({**head, "name": name, "text": text, "href": url_for("pages.query", query=text)})
+        # the title in the page's language (Bokmål, or the English title line)
+        english = language() == "en" and head.get("title-en")
+        title, title_lang = (head["title-en"], "en") if english else (head["title"], "nb")
+        out.append(
+            {
+                "title": title,
+                "title_lang": title_lang,
+                "description": head["description"],
+                "name": name,
+                "text": text,
+                "href": url_for("pages.query", query=text),
+            }
+        )
     return out
 
 
