@@ -231,9 +231,14 @@ def request(
     now = now or clock.now()
     if who.role != "channel" or not who.channel:
         raise Forbidden("only information channels request agreements")
-    for value, name in ((offer, "offer"), (purpose, "purpose")):
-        if not isinstance(value, str) or not re.match(r"^https?://\S+$", value or ""):
-            raise BadInput(f"{name} must be an IRI")
+    for value, name, example in (
+        (offer, "offer", "https://eti.example/offers/flekkefjord-ppt"),
+        (purpose, "purpose", DPV + "ServiceProvision"),
+    ):
+        if value is None or value == "":
+            raise BadInput(f"{name} is required: the IRI of the {name}, e.g. {example}")
+        if not isinstance(value, str) or not re.match(r"^https?://\S+$", value):
+            raise BadInput(f"{name} must be an IRI, e.g. {example}")
     first, last = _parse_day(start, "start"), _parse_day(end, "end")
     if first > last:
         raise BadInput(f"the period starts ({first}) after it ends ({last})")

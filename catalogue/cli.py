@@ -20,8 +20,8 @@ import click
 import pyoxigraph as ox
 from tqdm import tqdm
 
-from . import __version__, demo, harvest, ownership, queries, rdfio, registry, vocab
-from .auth import ROLES, Identity, TokenTable
+from . import __version__, demo, harvest, ownership, queries, rdfio, registry, remote, vocab
+from .auth import Identity
 from .config import Settings
 from .core import Catalogue
 from .graphs import rebuild_public, rebuild_read
@@ -93,6 +93,10 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(f"the query does not parse: {exc}")
         except StoreError as exc:
             fail(str(exc))
+        except remote.ServerRefused as exc:
+            for line in exc.lines:
+                click.echo(line, err=True)
+            fail(exc.message, exc.code)
 
     return wrapper
 
@@ -341,6 +345,39 @@ def query_command(
         out.flush()
 
 
+VALIDATE_ANSWERS = {
+    "text": "text/plain",
+    "turtle": "text/turtle",
+    "json": "application/json",
+    "junit": "application/xml",
+}
+
+
+def _validate_through(
+    server: str, token: str | None, graph: Any, profiles: Any, day: Any, out: str, lang: str
+) -> None:
+    """Validate in the served catalogue's context (``/api/validate?context=catalogue``),
+    print its report and exit 0 or 1 as it says."""
+    params = [("context", "catalogue"), *(("profile", p) for p in profiles or ())]
+    if day:
+        params.append(("as_of", day.isoformat()))
+    response = remote.call(
+        "POST",
+        server.rstrip("/") + "/api/validate",
+        token,
+        params=params,
+        data=graph.serialize(format="nt", encoding="utf-8"),
+        headers={
+            "Content-Type": "application/n-triples",
+            "Accept": VALIDATE_ANSWERS[out],
+            "Accept-Language": lang,
+        },
+    )
+    remote.answer(response)
+    click.echo(response.text, nl=False)
+    sys.exit(EXIT_OK if response.headers.get("ETI-Conforms") == "true" else EXIT_RULE)
+
+
 @cli.command("validate")
 @click.argument("source")
 @click.option(
@@ -377,6 +414,26 @@ def query_command(
     envvar="ETI_ALLOW_PRIVATE_URLS",
     help="Let a URL input point at a loopback or private address.",
 )
+@click.option(
+    "--server",
+    default=None,
+    help="Validate in the context of the catalogue served at this URL (its agents and "
+    "registered products, as registration does).",
+)
+@click.option("--token", envvar="ETI_TOKEN", default=None, help="Bearer token [env ETI_TOKEN].")
+@click.option(
+    "--store",
+    "context_store",
+    default=None,
+    help="Validate in the context of the catalogue in this data folder.",
+)
+@click.option(
+    "--store-url",
+    "context_store_url",
+    default=None,
+    help="Validate in the context of the catalogue in this remote SPARQL store.",
+)
+@guarded
 def validate_command(
     source: str,
     profiles: tuple[str, ...],
@@ -385,6 +442,10 @@ def validate_command(
     input_format: str | None,
     lang: str,
     allow_private_urls: bool,
+    server: str | None,
+    token: str | None,
+    context_store: str | None,
+    context_store_url: str | None,
 ) -> None:
     """Validate SOURCE (a file, a URL, or - for standard input) against the shared rules.
 
@@ -423,7 +484,18 @@ def validate_command(
             graph = graph_of(path.read_bytes(), filename=path.name, fmt=input_format, source=source)
     except InputError as exc:
         fail(str(exc))
-    report = validate(graph, chosen, as_of=day)
+    if server:
+        _validate_through(server, token, graph, chosen, day, out, lang)
+    if context_store or context_store_url:
+        if context_store and context_store_url:
+            raise click.UsageError("give --store PATH or --store-url URL, not both")
+        from .incontext import validate_in_catalogue
+
+        where = Settings.load(store=context_store, store_url=context_store_url)
+        with open_catalogue(where) as cat:
+            report = validate_in_catalogue(cat.store, graph, chosen, as_of=day)
+    else:
+        report = validate(graph, chosen, as_of=day, standalone=True)
     if out == "text":
         click.echo(report.text(lang), nl=False)
     elif out == "turtle":
@@ -462,95 +534,6 @@ def vocab_install(settings: Settings) -> None:
     click.echo(f"installed {n} triples")
 
 
-@cli.group("token")
-def token_group() -> None:
-    """Bearer tokens for stewards, channels and admins (stored as hashes only)."""
-
-
-@token_group.command("create")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="What the token may do.")
-@click.option("--org", default=None, help="Steward: the organisation number it acts for.")
-@click.option("--channel", default=None, help="Channel: the eti:InformationChannel IRI.")
-@click.option("--name", default=None, help="Who holds it (shown by 'token list').")
-@click.option("--days", type=int, default=None, help="Expire after this many days.")
-@store_options
-@guarded
-def token_create(
-    role: str,
-    org: str | None,
-    channel: str | None,
-    name: str | None,
-    days: int | None,
-    settings: Settings,
-) -> None:
-    """Create a token and print it alone on standard output, once."""
-    with open_catalogue(settings) as cat:
-        try:
-            ident, token = TokenTable(cat.store).create(
-                role, org=org, channel=channel, name=name, days=days
-            )
-        except ValueError as exc:
-            fail(str(exc))
-    click.echo(f"created token {ident} ({role})", err=True)
-    click.echo(token)
-
-
-@token_group.command("list")
-@store_options
-@guarded
-def token_list(settings: Settings) -> None:
-    """List tokens: id, role, scope, name, created, expiry and revocation."""
-    with open_catalogue(settings) as cat:
-        rows = TokenTable(cat.store).list()
-    for row in rows:
-        scope = row["org"] or row["channel"] or "-"
-        state = "revoked" if row["revoked"] else "live"
-        click.echo(
-            f"{row['id']}  {row['role']:<8} {scope:<40} {state:<8} "
-            f"{row['created']}  {row['name'] or ''}"
-        )
-
-
-@token_group.command("revoke")
-@click.argument("token_id")
-@store_options
-@guarded
-def token_revoke(token_id: str, settings: Settings) -> None:
-    """Revoke a token by its id (see 'eti token list')."""
-    with open_catalogue(settings) as cat:
-        if not TokenTable(cat.store).revoke(token_id):
-            fail(f"no live token with id {token_id!r}")
-    click.echo(f"revoked {token_id}")
-
-
-def _remote(method: str, url: str, token: str | None, **kwargs: Any) -> Any:
-    """A request to a running server; exits 2 when it does not answer."""
-    import requests
-
-    headers = kwargs.pop("headers", {})
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        return requests.request(method, url, headers=headers, timeout=120, **kwargs)
-    except requests.RequestException as exc:
-        fail(f"{url} does not answer: {exc}")
-
-
-def _report_exit(status: int, body: Any) -> None:
-    """Print a server's refusal and exit 1 (rule broken) or 2."""
-    detail = body.get("detail") if isinstance(body, dict) else body
-    if isinstance(detail, dict) and "report" in detail:
-        click.echo(f"error: {detail.get('message')}", err=True)
-        for result in detail["report"]["results"]:
-            click.echo(
-                f"  {result['severity']}: {result['focus']} {result['path'] or ''}: "
-                f"{result['message']['en']}",
-                err=True,
-            )
-        sys.exit(EXIT_RULE)
-    fail(f"{status}: {detail}")
-
-
 @cli.command("register")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "ident", default=None, help="Product id (default: its dct:identifier).")
@@ -569,23 +552,26 @@ def register_command(
 ) -> None:
     """Register (or --update) the data product described in FILE, validated first."""
     rdf_format = rdfio.format_for(filename=file.name)
+    quads = rdfio.read_file(file, rdf_format)
     if server:
-        url = server.rstrip("/") + "/api/products" + (f"/{ident}" if update and ident else "")
-        if update and not ident:
-            fail("--update through a server needs --id")
-        response = _remote(
-            "PUT" if update else "POST",
-            url,
-            token,
-            data=file.read_bytes(),
-            headers={"Content-Type": rdf_format.media_type},
+        if update and not ident:  # as the help says: its dct:identifier
+            try:
+                description = registry.split(quads).description
+                ident = registry.derive_id(description, registry.product_iri(description))
+            except WriteError as exc:
+                fail(exc.detail)
+        url = server.rstrip("/") + "/api/products" + (f"/{ident}" if update else "")
+        body = remote.answer(
+            remote.call(
+                "PUT" if update else "POST",
+                url,
+                token,
+                data=file.read_bytes(),
+                headers={"Content-Type": rdf_format.media_type},
+            )
         )
-        body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
-        if response.status_code >= 400:
-            _report_exit(response.status_code, body or response.text)
         click.echo(f"registered {body['id']} version {body['version']} ({body['iri']})")
         return
-    quads = rdfio.read_file(file, rdf_format)
     with open_catalogue(settings) as cat:
         try:
             reg = registry.register(
@@ -611,9 +597,7 @@ def register_command(
 def withdraw_command(ident: str, server: str | None, token: str | None, settings: Settings) -> None:
     """Withdraw a product: it leaves discovery, its history stays."""
     if server:
-        response = _remote("DELETE", server.rstrip("/") + f"/api/products/{ident}", token)
-        if response.status_code >= 400:
-            _report_exit(response.status_code, response.json())
+        remote.answer(remote.call("DELETE", server.rstrip("/") + f"/api/products/{ident}", token))
         click.echo(f"withdrew {ident}")
         return
     with open_catalogue(settings) as cat:
@@ -643,10 +627,8 @@ def history_command(
 ) -> None:
     """Print the versions of product IDENT: when, status, who, triples added and removed."""
     if server:
-        response = _remote("GET", server.rstrip("/") + f"/api/products/{ident}/history", token)
-        body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
-        if response.status_code >= 400:
-            _report_exit(response.status_code, body or response.text)
+        url = server.rstrip("/") + f"/api/products/{ident}/history"
+        body = remote.answer(remote.call("GET", url, token))
         doc = {"id": body["id"], "versions": body["versions"]}
     else:
         with open_catalogue(settings) as cat:
@@ -673,6 +655,7 @@ def agreement_group() -> None:
 
 
 def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = guarded(func)
     func = click.option(
         "--token", envvar="ETI_TOKEN", required=True, help="Bearer token [env ETI_TOKEN]."
     )(func)
@@ -685,19 +668,18 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def _print_agreement(doc: dict) -> None:
-    click.echo(
-        f"{doc['id']}  {doc['status']:<10} {doc['start']}..{doc['end']}  "
-        f"{doc['target']}  ({doc['assignee']})"
-    )
+AGREEMENT_COLUMNS = ("ID", "STATUS", "START", "END", "PRODUCT", "CHANNEL")
+
+
+def _print_agreements(docs: list[dict], *, header: bool = True) -> None:
+    """Agreements as a table; one agreement acted on as its row alone (its id first)."""
+    rows = [(d["id"], d["status"], d["start"], d["end"], d["target"], d["assignee"]) for d in docs]
+    text = remote.table(AGREEMENT_COLUMNS, rows)
+    click.echo(text if header else text.split("\n", 1)[1])
 
 
 def _agreement_call(method: str, server: str, path: str, token: str, **kwargs: Any) -> Any:
-    response = _remote(method, server.rstrip("/") + path, token, **kwargs)
-    body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
-    if response.status_code >= 400:
-        _report_exit(response.status_code, body or response.text)
-    return body
+    return remote.answer(remote.call(method, server.rstrip("/") + path, token, **kwargs))
 
 
 @agreement_group.command("request")
@@ -715,15 +697,9 @@ def agreement_request(
     offer: str, purpose: str, start: str, end: str, server: str, token: str
 ) -> None:
     """Request OFFER for a period (as a channel); an open offer is accepted at once."""
-    _print_agreement(
-        _agreement_call(
-            "POST",
-            server,
-            "/api/agreements",
-            token,
-            json={"offer": offer, "purpose": purpose, "start": start, "end": end},
-        )
-    )
+    body = {"offer": offer, "purpose": purpose, "start": start, "end": end}
+    answer = _agreement_call("POST", server, "/api/agreements", token, json=body)
+    _print_agreements([answer], header=False)
 
 
 def _transition_command(action: str, doc: str) -> None:
@@ -731,9 +707,8 @@ def _transition_command(action: str, doc: str) -> None:
     @click.argument("ident")
     @_server_options
     def command(ident: str, server: str, token: str) -> None:
-        _print_agreement(
-            _agreement_call("POST", server, f"/api/agreements/{ident}/{action}", token)
-        )
+        path = f"/api/agreements/{ident}/{action}"
+        _print_agreements([_agreement_call("POST", server, path, token)], header=False)
 
 
 _transition_command("accept", "Accept a requested agreement (the owner's steward).")
@@ -745,8 +720,7 @@ _transition_command("terminate", "Terminate an agreement (either party).")
 @_server_options
 def agreement_list(server: str, token: str) -> None:
     """List the caller's agreements with their status."""
-    for doc in _agreement_call("GET", server, "/api/agreements", token)["agreements"]:
-        _print_agreement(doc)
+    _print_agreements(_agreement_call("GET", server, "/api/agreements", token)["agreements"])
 
 
 @cli.group("harvest")
@@ -834,3 +808,8 @@ def main() -> None:
     """Console entry point."""
     _plugins()
     cli(prog_name="eti")
+
+
+from .tokencli import token_group  # noqa: E402  (it uses the helpers above)
+
+cli.add_command(token_group)

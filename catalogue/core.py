@@ -56,6 +56,11 @@ def _derived(graph: str) -> bool:
     """Graphs the catalogue derives from others (admins read their sources instead)."""
     return graph in (VIEWS, "urn:eti:graph:staged") or graph.startswith(VIEW_PREFIX)
 
+    def reads(self, graph: str) -> bool:
+        """True when the view holds ``graph``: listed, or open content read through the
+        open view (the one decision the API, the pages and history share)."""
+        return graph in self.opened or graph in self.graphs
+
 
 class QueryRefused(ValueError):
     """A query the catalogue will not run (e.g. SERVICE to an endpoint not allowed)."""
@@ -196,9 +201,7 @@ class Catalogue:
             return True
         if who.role == "steward" and who.org and who.org == registry.owner_of(self.store, record):
             return True
-        access = self.access(who)
-        content = content_graph(record.ident)
-        return content in access.opened or content in access.graphs
+        return self.access(who).reads(content_graph(record.ident))
 
     def access(
         self, who: Identity, *, purpose: str | None = None, today: date | None = None
@@ -338,7 +341,7 @@ class Catalogue:
         content = content_graph(ident)
         # one view: open and granted content judged together
         access = access or self.access(who, purpose=purpose)
-        if content in access.opened or content in access.graphs:
+        if access.reads(content):
             return self.store.triples(product_graph(ident), content)
         return self.store.triples(product_graph(ident))
 

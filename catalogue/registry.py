@@ -439,7 +439,10 @@ def register(
         raise BadInput(f"not a valid product id: {ident!r}")
     record = get_record(store, ident)
     if create and record is not None and not record.withdrawn:
-        raise Conflict(f"product {ident} is already registered: update it with PUT")
+        raise Conflict(
+            f"product {ident} is already registered: send it as a new version "
+            f"(eti register FILE --update; over HTTP, PUT /api/products/{ident})"
+        )
     if not create and (record is None or record.withdrawn):
         raise NotFound(f"no registered product {ident}")
     if record is not None and record.iri != iri.value:

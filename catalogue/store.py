@@ -286,11 +286,7 @@ class OxigraphStore(Store):
                 self._store = ox.Store(str(self.path))
         except OSError as exc:
             if "lock" in str(exc).lower():
-                raise StoreLockedError(
-                    f"the data folder {self.path} is in use by another process (a running "
-                    "'eti serve'?): stop that process, or reach the catalogue through it "
-                    "over HTTP with --store-url"
-                ) from None
+                raise StoreLockedError(locked_message(self.path)) from None
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
         self._write_lock = threading.Lock()
         self.on_write: list[Callable[[], None]] = []
@@ -458,6 +454,15 @@ def endpoint_urls(url: str, update_url: str | None = None) -> tuple[str, str]:
     return url, url
 
 
+def locked_message(folder: Path) -> str:
+    """What to do when another process holds the data folder."""
+    return (
+        f"the data folder {folder} is in use by another process (a running 'eti serve'?): "
+        "stop that process, or work through it: 'eti token', 'register', 'withdraw', "
+        "'history' and 'validate' take --server URL --token TOKEN"
+    )
+
+
 class RemoteStore(Store):
     """Any SPARQL 1.1 Query + Update endpoint. Queries naming no dataset see the server's
     default graph: run the server with a union default graph (``oxigraph serve
@@ -514,12 +519,14 @@ class RemoteStore(Store):
             raise StoreTimeout(f"the store at {url} sent nothing in time: {exc}") from None
         except requests.RequestException as exc:
             raise StoreError(f"the store at {url} does not answer: {exc}") from None
-        if response.status_code == 400:
+        html = "html" in response.headers.get("Content-Type", "")
+        if response.status_code == 400 and not html:  # a SPARQL server's parse error
             raise QuerySyntaxError(response.text.strip()[:2000])
-        if response.status_code >= 300:
-            raise StoreError(
-                f"the store at {url} answered {response.status_code}: {response.text.strip()[:500]}"
-            )
+        if response.status_code >= 300:  # an HTML page: likely not a SPARQL endpoint
+            from .remote import explain
+
+            hint = " (is it a SPARQL endpoint? an 'eti serve' is reached with --server)"
+            raise StoreError(f"the store at {url} answered {explain(response)}{hint * html}")
         return response
 
     def query(

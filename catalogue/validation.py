@@ -572,8 +572,15 @@ def validate(
     as_of: dt.date | str | None = None,
     context: Graph | None = None,
     engine: str | None = None,
+    standalone: bool = False,
 ) -> Report:
     """Validate ``data`` against ``profiles`` and return a :class:`Report`.
+
+    ``standalone``: the data is checked without the catalogue (``eti validate FILE``), so
+    a rule about what a value *is* (``sh:node``, ``sh:class``) on an IRI the input does
+    not describe (an owner kept in the agents graph, a product already registered) is
+    reported as an Info "not checked here", naming the context it needs, not as a
+    Violation it may not have.
 
     ``data`` is an ``rdflib.Graph``; a ``Dataset`` (or ``ConjunctiveGraph``) is
     validated as the union of its graphs. ``profiles`` defaults to all of
@@ -609,7 +616,9 @@ def validate(
     ``TypeError`` when ``data`` is not an rdflib graph.
     """
     with quiet_ill_typed_literals():
-        return _validate(data, profiles, as_of=as_of, context=context, engine=engine)
+        return _validate(
+            data, profiles, as_of=as_of, context=context, engine=engine, standalone=standalone
+        )
 
 
 def _validate(
@@ -619,6 +628,7 @@ def _validate(
     as_of: dt.date | str | None,
     context: Graph | None,
     engine: str | None,
+    standalone: bool = False,
 ) -> Report:
     selected = _check_profiles(profiles)
     day = _check_as_of(as_of)
@@ -701,6 +711,9 @@ def _validate(
         report_graph.add((node, SH.resultMessage, Literal(spec["nb"], lang="nb")))
         report_graph.add((node, SH.resultMessage, Literal(spec["en"], lang="en")))
 
+    if standalone:
+        for r in list(report_graph.objects(report, SH.result)):
+            _mark_unchecked(report_graph, r, work)
     results = [
         _result(report_graph, r, work, shapes.profile_of)
         for r in report_graph.objects(report, SH.result)
@@ -747,6 +760,47 @@ def _validate(
 # ---------------------------------------------------------------------------
 # Preparing the data
 # ---------------------------------------------------------------------------
+
+
+_NEEDS_DESCRIPTION = (SH.NodeConstraintComponent, SH.ClassConstraintComponent)
+UNCHECKED = {
+    "nb": "Ikke sjekket her: {value} er ikke beskrevet i det som ble validert (aktørgrafen "
+    "eller et registrert produkt i katalogen beskriver det). Valider i katalogens "
+    "sammenheng for å sjekke det: eti validate FIL --server URL (eller --store MAPPE), "
+    "eller POST /api/validate?context=catalogue. Regelen: {rule}",
+    "en": "Not checked here: {value} is not described in what was validated (the "
+    "catalogue's agents graph or a registered product describes it). Validate in the "
+    "catalogue's context to check it: eti validate FILE --server URL (or --store PATH), "
+    "or POST /api/validate?context=catalogue. The rule: {rule}",
+}
+
+
+def _mark_unchecked(report: Graph, result: Node, work: Graph) -> None:
+    """A Violation of ``sh:node``/``sh:class`` on an IRI nothing describes becomes an Info
+    saying which context the check lacked (standalone validation only)."""
+    value = report.value(result, SH.value)
+    if (
+        report.value(result, SH.resultSeverity) != SH.Violation
+        or report.value(result, SH.sourceConstraintComponent) not in _NEEDS_DESCRIPTION
+        or not isinstance(value, URIRef)
+        or next(work.predicate_objects(value), None) is not None
+    ):
+        return
+    rules = {m.language: str(m) for m in report.objects(result, SH.resultMessage)}
+    shape = report.value(result, SH.sourceShape)
+    if not rules and shape is not None:
+        rules = dict(zip(("nb", "en"), _shape_messages(shape), strict=True))
+    report.set((result, SH.resultSeverity, SH.Info))
+    report.remove((result, SH.resultMessage, None))
+    for lang, text in UNCHECKED.items():
+        rule = rules.get(lang) or rules.get("en", "")
+        report.add(
+            (
+                result,
+                SH.resultMessage,
+                Literal(text.format(value=f"<{value}>", rule=rule), lang=lang),
+            )
+        )
 
 
 def _triples(graph: Graph) -> Iterator[tuple[Node, Node, Node]]:

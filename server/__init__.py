@@ -6,6 +6,7 @@ import json
 import logging
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
@@ -26,7 +27,11 @@ def create_app(
     """Build the application. ``config`` is a Settings or a dict of overrides;
     ``catalogue`` lets tests hand in an open catalogue."""
     settings = config if isinstance(config, Settings) else Settings.load(**(config or {}))
-    app = Flask(__name__)
+    # Paths given: Flask's own search for the package fails (StopIteration) under a plain
+    # editable install, whose import hook maps eti.server to server/ and the namespace
+    # package eti to no folder. The instance folder is never used.
+    root = Path(__file__).resolve().parent
+    app = Flask(__name__, root_path=str(root), instance_path=str(root / "instance"))
     app.url_map.converters["ident"] = IdentConverter
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
@@ -44,6 +49,7 @@ def create_app(
         products,
         situation,
         sparql,
+        tokens,
         validate,
     )
 
@@ -56,6 +62,7 @@ def create_app(
         validate.bp,
         agreements.bp,
         situation.bp,
+        tokens.bp,
         openapi.bp,
     ):
         app.register_blueprint(blueprint)

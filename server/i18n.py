@@ -64,6 +64,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nb": "{n} dataprodukter for «{q}»",
         "en": "{n} data products for “{q}”",
     },
+    "search.count_for_one": {"nb": "1 dataprodukt for «{q}»", "en": "1 data product for “{q}”"},
     "search.none": {
         "nb": "Ingen dataprodukter passer. Prøv færre eller andre ord, eller fjern filtre.",
         "en": "No data product matches. Try fewer or other words, or clear filters.",
@@ -83,6 +84,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "updated": {"nb": "Oppdatert", "en": "Updated"},
     "status": {"nb": "Status", "en": "Status"},
     "days_ago": {"nb": "for {n} dager siden", "en": "{n} days ago"},
+    "days_ago_one": {"nb": "for 1 dag siden", "en": "1 day ago"},
     "today": {"nb": "i dag", "en": "today"},
     "yesterday": {"nb": "i går", "en": "yesterday"},
     # product
@@ -148,7 +150,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "product.history": {"nb": "Versjonshistorikk", "en": "Version history"},
     "product.history_api": {"nb": "Full historikk som JSON", "en": "Full history as JSON"},
     "product.added": {"nb": "{n} tripler lagt til", "en": "{n} triples added"},
+    "product.added_one": {"nb": "1 trippel lagt til", "en": "1 triple added"},
     "product.removed": {"nb": "{n} tripler fjernet", "en": "{n} triples removed"},
+    "product.removed_one": {"nb": "1 trippel fjernet", "en": "1 triple removed"},
     "product.by": {"nb": "av", "en": "by"},
     "product.quality": {
         "nb": "Validering og metadatakvalitet",
@@ -197,6 +201,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "query.rows": {"nb": "{n} rader", "en": "{n} rows"},
     "query.rows_one": {"nb": "1 rad", "en": "1 row"},
     "query.triples": {"nb": "{n} tripler", "en": "{n} triples"},
+    "query.triples_one": {"nb": "1 trippel", "en": "1 triple"},
     "query.truncated": {
         "nb": "Viser de første {n} radene. Last ned for å få alle.",
         "en": "Showing the first {n} rows. Download to get them all.",
@@ -212,9 +217,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "query.object": {"nb": "Objekt", "en": "Object"},
     "query.view": {
         "nb": "Du spør som {who}.",
-        "en": "You query as {who}.",
+        "en": "You are querying as {who}.",
     },
-    "query.anonymous": {"nb": "Du spør uten å være logget inn.", "en": "You query signed out."},
+    "query.anonymous": {
+        "nb": "Du spør uten å være logget inn.",
+        "en": "You are querying without signing in.",
+    },
     "query.help": {
         "nb": "Ctrl+Enter kjører spørringen. Tab flytter fokus ut av editoren.",
         "en": "Ctrl+Enter runs the query. Tab moves the focus out of the editor.",
@@ -380,7 +388,10 @@ def language() -> str:
 
 
 def t(key: str, **fields: object) -> str:
-    """The text of ``key`` in the request's language."""
+    """The text of ``key`` in the request's language; with ``n=1``, the singular form
+    ``key_one`` when there is one ("1 dataprodukt", never "1 dataprodukter")."""
+    if fields.get("n") == 1 and key + "_one" in MESSAGES:
+        key += "_one"
     entry = MESSAGES.get(key)
     if entry is None:
         return key

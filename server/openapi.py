@@ -51,6 +51,10 @@ def _rdf_body(required: bool = True) -> dict[str, Any]:
     }
 
 
+def _json_request(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -235,23 +239,18 @@ def spec() -> dict[str, Any]:
                 "post": {
                     "summary": "Request an offer (channels)",
                     "security": BEARER,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["offer", "purpose", "start", "end"],
-                                    "properties": {
-                                        "offer": {"type": "string"},
-                                        "purpose": {"type": "string"},
-                                        "start": {"type": "string"},
-                                        "end": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _json_request(
+                        {
+                            "type": "object",
+                            "required": ["offer", "purpose", "start", "end"],
+                            "properties": {
+                                "offer": {"type": "string"},
+                                "purpose": {"type": "string"},
+                                "start": {"type": "string"},
+                                "end": {"type": "string"},
+                            },
+                        }
+                    ),
                     "responses": {
                         "201": _json(OBJECT, "requested (or active)"),
                         **_errors(400, 401, 403, 404, 409, 415, 422),
@@ -295,23 +294,18 @@ def spec() -> dict[str, Any]:
                 "post": {
                     "summary": "Record an information need",
                     "security": BEARER,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["description"],
-                                    "properties": {
-                                        "description": {"type": "string"},
-                                        "themes": {"type": "array", "items": {"type": "string"}},
-                                        "life_event": {"type": "string"},
-                                        "spatial": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _json_request(
+                        {
+                            "type": "object",
+                            "required": ["description"],
+                            "properties": {
+                                "description": {"type": "string"},
+                                "themes": {"type": "array", "items": {"type": "string"}},
+                                "life_event": {"type": "string"},
+                                "spatial": {"type": "string"},
+                            },
+                        }
+                    ),
                     "responses": {"201": _json(OBJECT), **_errors(400, 401, 403, 415)},
                 },
             },
@@ -354,6 +348,13 @@ def spec() -> dict[str, Any]:
                             many=True,
                         ),
                         _q("as_of", {"type": "string", "format": "date"}, "as-of date"),
+                        _q(
+                            "context",
+                            {"type": "string", "enum": ["none", "catalogue"]},
+                            "catalogue: check with the catalogue's agents and registered "
+                            "products, as registration does (default none: what needs them "
+                            "is reported as not checked)",
+                        ),
                     ],
                     "requestBody": _rdf_body(),
                     "responses": {
@@ -370,6 +371,50 @@ def spec() -> dict[str, Any]:
                         _q("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "reports")
                     ],
                     "responses": {"200": _json(OBJECT)},
+                }
+            },
+            "/api/tokens": {
+                "get": {
+                    "summary": "Every token: id, role, scope, name, state (admin; no secrets)",
+                    "security": BEARER,
+                    "responses": {"200": _json(OBJECT), **_errors(401, 403)},
+                },
+                "post": {
+                    "summary": "Create a token (admin); the secret is in this answer only",
+                    "security": BEARER,
+                    "requestBody": _json_request(
+                        {
+                            "type": "object",
+                            "required": ["role"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "role": {
+                                    "type": "string",
+                                    "enum": ["admin", "steward", "channel"],
+                                },
+                                "org": {"type": "string", "pattern": "^[0-9]{9}$"},
+                                "channel": {"type": "string", "format": "iri"},
+                                "name": {"type": "string"},
+                                "days": {"type": "integer", "minimum": 1},
+                            },
+                        }
+                    ),
+                    "responses": {"201": _json(OBJECT), **_errors(400, 401, 403, 415)},
+                },
+            },
+            "/api/tokens/{ident}": {
+                "delete": {
+                    "summary": "Revoke a token (admin)",
+                    "security": BEARER,
+                    "parameters": [
+                        {
+                            "name": "ident",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"204": {"description": "revoked"}, **_errors(401, 403, 404)},
                 }
             },
             "/api/openapi.json": {

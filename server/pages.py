@@ -479,9 +479,9 @@ def _validation_summary(ident: str, iri: str, visible: set[str]) -> dict[str, An
 def _product_model(ident: str, record: registry.Record) -> dict[str, Any]:
     cat = catalogue()
     caller = who()
-    view = cat.view_for(caller)
-    readable = content_graph(ident) in view
-    triples = cat.product_triples(ident, caller)
+    access = cat.access(caller)  # one view decision for the page, as for the API
+    readable = access.reads(content_graph(ident))
+    triples = cat.product_triples(ident, caller, access=access)
     d = Described(triples)
     p = ox.NamedNode(record.iri)
     doc = cat.searcher.index().documents.get(record.iri)
@@ -678,12 +678,24 @@ def _examples() -> list[dict[str, str]]:
     for name, text in demo.example_queries().items():
         head = {"title": name, "description": ""}
         for line in text.splitlines():
-            match = re.match(r"#\s*(title|description):\s*(.*)", line)
+            match = re.match(r"#\s*(title|title-en|description):\s*(.*)", line)
             if match:
                 head[match[1]] = match[2].strip()
             elif line.strip() and not line.startswith("#"):
                 break
-        out.append({**head, "name": name, "text": text, "href": url_for("pages.query", query=text)})
+        # the title in the page's language (Bokmål, or the English title line)
+        english = language() == "en" and head.get("title-en")
+        title, title_lang = (head["title-en"], "en") if english else (head["title"], "nb")
+        out.append(
+            {
+                "title": title,
+                "title_lang": title_lang,
+                "description": head["description"],
+                "name": name,
+                "text": text,
+                "href": url_for("pages.query", query=text),
+            }
+        )
     return out
 
 
@@ -966,7 +978,7 @@ def validate() -> Response:
             profiles = parse_profiles(form["profiles"])
             as_of = parse_as_of(form["as_of"] or None)
             graph = _validation_input(form)
-            report = run_validation(graph, profiles, as_of=as_of)
+            report = run_validation(graph, profiles, as_of=as_of, standalone=True)
         except InputError as exc:
             error, status = str(exc), 400
         wanted = request.form.get("download")

@@ -365,6 +365,10 @@ def answer(graphs: list[str] | None = None) -> Response:
 def sparql() -> Response:
     """Answer a SPARQL query over the caller's view; without a query (GET), describe the
     service (SPARQL 1.1 Service Description)."""
+    if request.method == "HEAD" and "query" in request.args:
+        # The Protocol's query operation is GET or POST; a HEAD would have to answer the
+        # status a GET gets (400, 503, truncation), known only once the query has run.
+        fail(405, "Method Not Allowed", "a query is run by GET or POST", {"Allow": "GET, POST"})
     if request.method in ("GET", "HEAD") and "query" not in request.args:
         if "update" in request.args:
             fail(400, "Bad Request", "updates are POSTed to /update (SPARQL 1.1 Update)")

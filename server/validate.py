@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from eti.catalogue.checking import (
@@ -14,8 +16,12 @@ from eti.catalogue.checking import (
 
 from .errors import fail
 
+if TYPE_CHECKING:
+    from eti.catalogue.validation import Report
+
 bp = Blueprint("validate", __name__)
-ANSWERS = ["application/json", "text/turtle", "text/html"]
+ANSWERS = ["application/json", "text/turtle", "text/html", "text/plain", "application/xml"]
+CONTEXTS = ("none", "catalogue")
 
 
 def _input():  # type: ignore[no-untyped-def]
@@ -52,10 +58,17 @@ def _input():  # type: ignore[no-untyped-def]
 
 @bp.post("/api/validate")
 def validate_view() -> Response:
-    """The report as JSON, Turtle (sh:ValidationReport) or HTML, by ``Accept``."""
+    """The report as JSON, Turtle (sh:ValidationReport), HTML, text or JUnit XML, by
+    ``Accept``; ``ETI-Conforms: true|false`` on each. ``context=catalogue`` checks the
+    input with the catalogue's agents and registered products, as registration does;
+    without it, what needs them is reported as not checked."""
+    from eti.catalogue.incontext import validate_in_catalogue
     from eti.catalogue.validation import validate
 
     media = request.accept_mimetypes.best_match(ANSWERS, default="application/json")
+    context = request.args.get("context", "none")
+    if context not in CONTEXTS:
+        fail(400, "Bad Request", f"context must be one of {', '.join(CONTEXTS)}, not {context!r}")
     try:
         profiles = parse_profiles(request.args.getlist("profile") + request.form.getlist("profile"))
         as_of = parse_as_of(request.values.get("as_of"))
@@ -66,11 +79,26 @@ def validate_view() -> Response:
             "Bad Request" if exc.status == 400 else "Unsupported Media Type",
             exc.where or str(exc),
         )
-    report = validate(graph, profiles, as_of=as_of)
+    if context == "catalogue":
+        report = validate_in_catalogue(
+            current_app.extensions["eti"].store, graph, profiles, as_of=as_of
+        )
+    else:
+        report = validate(graph, profiles, as_of=as_of, standalone=True)
+    response = _answer(report, media)
+    response.headers["ETI-Conforms"] = str(report.conforms).lower()
+    return response
+
+
+def _answer(report: Report, media: str) -> Response:
+    lang = request.accept_languages.best_match(["nb", "nn", "en"]) or "nb"
     if media == "text/turtle":
         return Response(report.turtle(), mimetype="text/turtle")
+    if media == "text/plain":
+        return Response(report.text("en" if lang == "en" else "nb"), mimetype="text/plain")
+    if media == "application/xml":
+        return Response(report.to_junit(), mimetype="application/xml")
     if media == "text/html":
-        lang = request.accept_languages.best_match(["nb", "nn", "en"]) or "nb"
         return Response(
             render_template(
                 "report.html",

@@ -24,7 +24,7 @@ from werkzeug.exceptions import BadRequest
 
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
-from eti.catalogue.store import StoreLockedError
+from eti.catalogue.store import StoreLockedError, locked_message
 
 from . import create_app
 from .errors import PLAIN_TEXT_PREFIXES
@@ -173,6 +173,8 @@ class _Gunicorn(BaseApplication):
         self.cfg.set("accesslog", None)
         self.cfg.set("limit_request_line", 8190)  # gunicorn's ceiling; longer lines: 414
         self.cfg.set("when_ready", _ready(s))
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25: no ~/.gunicorn/
+            self.cfg.set("control_socket_disable", True)
 
     def load(self):  # type: ignore[no-untyped-def]
         catalogue = Catalogue(self.settings)
@@ -212,11 +214,7 @@ def check_not_held(folder: Path) -> None:
         try:
             fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise StoreLockedError(
-                f"the data folder {folder} is in use by another process (a running "
-                "'eti serve'?): stop that process, or reach the catalogue through it "
-                "over HTTP with --store-url"
-            ) from None
+            raise StoreLockedError(locked_message(folder)) from None
         fcntl.lockf(handle, fcntl.LOCK_UN)
 
 

@@ -300,6 +300,62 @@ def test_run_an_example_query_and_see_rows(session: Session) -> None:
     assert "Turtle" in page.inner_text("#results .downloads")
 
 
+# The words of the result cells (not IRIs or links, which may break anywhere) that the
+# browser laid out over more than one line box: a word broken mid-word.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('#results td')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('a, .iri')) continue;
+      for (const m of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_query_page_9_column_table_broke_words_and_results_sat_far_below(
+    session: Session,
+) -> None:
+    page = session.page
+    session.goto("/query")
+    page.wait_for_selector(".cm-editor .cm-content")
+    page.click("a[data-example='flekkefjord-continuous-care.rq']")
+    page.wait_for_selector("#results table tbody tr")
+    assert page.locator("#results thead th").count() == 9
+    assert page.evaluate(BROKEN_WORDS) == []
+    # the answer starts right under the editor, not below the list of examples
+    editor = page.locator("#query-form").bounding_box()
+    results = page.locator("#results table").bounding_box()
+    assert results["y"] - (editor["y"] + editor["height"]) < 250, (editor, results)
+    session.axe("query-wide")
+    session.shot("query-wide")
+
+
+def test_query_page_in_english_said_you_query_signed_out(browser: Any, server: LiveServer) -> None:
+    english = Session(browser, server.url, locale="en-GB")
+    try:
+        english.goto("/query?lang=en")
+        text = english.page.inner_text("main")
+        assert "You are querying without signing in." in text
+        assert "You query signed out" not in text
+        titles = english.page.locator("ul.examples a")
+        assert titles.count() >= 5
+        for i in range(titles.count()):
+            assert titles.nth(i).get_attribute("lang") == "en"
+        assert "Data products by Los theme, with publisher and freshness" in text
+        assert "Dataprodukter etter Los-tema" not in text
+    finally:
+        english.context.close()
+
+
 def test_query_page_works_without_javascript(browser: Any, server: LiveServer) -> None:
     s = Session(browser, server.url, java_script_enabled=False, bypass_csp=True)
     try:

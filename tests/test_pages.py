@@ -466,18 +466,20 @@ def test_query_page_shows_graphs_booleans_and_errors(client) -> None:
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_query_examples_mark_their_english_descriptions(client, lang: str) -> None:
-    """WCAG 3.1.2: the examples' ``# description:`` lines are English and their titles
-    Bokmål, on either page: each sits in an element whose lang says so."""
+    """WCAG 3.1.2: the examples' ``# description:`` lines are English and their titles in
+    the page's language (``# title:`` Bokmål, ``# title-en:`` English): each sits in an
+    element whose lang says so."""
     from eti.catalogue import demo
 
     page = client.get("/query", query_string={"lang": lang}).data.decode()
     assert f'<html lang="{lang}">' in page
     for name, text in demo.example_queries().items():
-        head = dict(re.findall(r"^#\s*(title|description):\s*(.*)$", text, re.M))
-        assert head["title"] and head["description"], name
-        title, description = escape(head["title"]), escape(head["description"])
+        head = dict(re.findall(r"^#\s*(title|title-en|description):\s*(.*)$", text, re.M))
+        assert head["title"] and head["title-en"] and head["description"], name
+        title = escape(head["title-en" if lang == "en" else "title"])
+        description = escape(head["description"])
         assert re.search(
-            rf'data-example="{re.escape(name)}" lang="nb">{re.escape(title)}</a>', page
+            rf'data-example="{re.escape(name)}" lang="{lang}">{re.escape(title)}</a>', page
         )
         assert f'<p class="muted small" lang="en">{description}</p>' in page, name
 

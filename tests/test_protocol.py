@@ -433,11 +433,14 @@ def test_a_read_follows_an_acknowledged_write(client, tokens) -> None:
 
 
 def test_head_answers_headers_only(client) -> None:
-    response = client.head("/sparql", query_string={"query": "ASK {}"})
+    """HEAD of the service description answers its headers alone; HEAD with a query is
+    405 (tests/test_new_user.py: the Protocol runs a query by GET or POST)."""
+    response = client.head("/sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200
-    assert response.mimetype == "application/sparql-results+json"
+    assert response.mimetype == "text/turtle"
     assert response.data == b""
     assert io.BytesIO(response.data).read() == b""
+    assert client.head("/sparql", query_string={"query": "ASK {}"}).status_code == 405
 
 
 def test_an_update_never_replaces_a_graph_it_names_indirectly(client, tokens) -> None:

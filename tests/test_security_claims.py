@@ -138,8 +138,7 @@ def test_earlier_versions_are_for_the_owners_stewards_and_admins(client, catalog
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/api/tokens", "/api/token", "/tokens", "/api/admin/tokens", "/oauth/token", "/api/auth"],
+    "path", ["/api/token", "/tokens", "/api/admin/tokens", "/oauth/token", "/api/auth"]
 )
 def test_no_route_mints_tokens(client, catalogue, path: str) -> None:
     admin = TokenTable(catalogue.store).create("admin")[1]
@@ -150,11 +149,43 @@ def test_no_route_mints_tokens(client, catalogue, path: str) -> None:
     assert dump(catalogue) == before
 
 
-def test_neither_the_routes_nor_the_api_description_have_a_token_route(app, client) -> None:
-    rules = [rule.rule for rule in app.url_map.iter_rules()]
-    assert not [r for r in rules if "token" in r.lower()]
+def test_the_only_token_routes_are_the_admin_token_api(app, client) -> None:
+    rules = {rule.rule for rule in app.url_map.iter_rules() if "token" in rule.rule.lower()}
+    assert rules == {"/api/tokens", "/api/tokens/<ident>"}
     paths = client.get("/api/openapi.json").json["paths"]
-    assert paths and not [p for p in paths if "token" in p.lower()]
+    described = {p: item for p, item in paths.items() if "token" in p.lower()}
+    assert set(described) == {"/api/tokens", "/api/tokens/{ident}"}
+    assert all(op["security"] for item in described.values() for op in item.values())
+
+
+def test_only_an_admin_mints_lists_or_revokes_tokens_over_http(client, catalogue) -> None:
+    table = TokenTable(catalogue.store)
+    callers = {
+        "anonymous": ({}, 401),
+        "steward": (bearer(table.create("steward", org=NAV)[1]), 403),
+        "channel": (bearer(table.create("channel", channel=NAV_NO)[1]), 403),
+    }
+    victim = table.create("steward", org=NAV)[0]
+    before = dump(catalogue)
+    for who, (headers, status) in callers.items():
+        for method, path, body in (
+            ("POST", "/api/tokens", {"role": "admin"}),
+            ("GET", "/api/tokens", None),
+            ("DELETE", f"/api/tokens/{victim}", None),
+        ):
+            answer = client.open(path, method=method, json=body, headers=headers)
+            assert answer.status_code == status, (who, method, answer.status_code)
+    assert dump(catalogue) == before
+    admin = bearer(table.create("admin")[1])
+    made = client.post("/api/tokens", json={"role": "admin"}, headers=admin)
+    assert made.status_code == 201 and made.headers["Cache-Control"] == "no-store"
+    secret = made.json["token"]
+    assert client.get("/api/tokens", headers=bearer(secret)).status_code == 200
+    listed = client.get("/api/tokens", headers=admin).get_data(as_text=True)
+    assert secret not in listed and secret.split("_")[-1] not in listed
+    assert client.delete(f"/api/tokens/{victim}", headers=admin).status_code == 204
+    bad = client.post("/api/tokens", json={"role": "steward", "org": "12"}, headers=admin)
+    assert bad.status_code == 400 and "--" not in bad.json["detail"]
 
 
 def test_a_revoked_token_fails_on_its_next_request(client, catalogue) -> None:
