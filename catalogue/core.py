@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from . import agreements, clock, demo, queries, registry, search, sparqltext, vocab
+from . import agreements, clock, demo, queries, registry, search, sparqlguard, sparqltext, vocab
 from .answercache import AnswerCache
 from .auth import Identity
 from .config import Settings
@@ -270,11 +270,13 @@ class Catalogue:
         size (the open content is kept together in one graph)."""
         return list(READ_VIEW)
 
-    def check_services(self, info: sparqltext.QueryInfo) -> None:
-        """Refuse SERVICE calls outside the allow-list before any connection is made, and
-        texts nested too deeply to parse safely."""
+    def check_services(self, sparql: str) -> sparqltext.QueryInfo:
+        """What ``sparql`` names (``sparqlguard.examine``), after refusing SERVICE calls
+        outside the allow-list before any connection is made — on the embedded store and
+        before a remote store is sent anything — and texts that cannot be read safely
+        (nested too deeply, a bad escape)."""
         try:
-            info.check_depth()
+            info = sparqlguard.examine(sparql)
         except ValueError as exc:
             raise QueryRefused(str(exc)) from None
         for iri in info.services:
@@ -282,6 +284,7 @@ class Catalogue:
                 raise QueryRefused("SERVICE with a variable endpoint is not allowed")
             if not any(service_allowed(iri, entry) for entry in self.settings.service_allow):
                 raise QueryRefused(f"SERVICE <{iri}> is not on the allow-list (service_allow)")
+        return info
 
     def query(
         self,
@@ -297,8 +300,7 @@ class Catalogue:
         of the view is reachable by name; FROM / FROM NAMED and the protocol's graph
         parameters choose within the view (a graph outside it reads as empty).
         """
-        info = sparqltext.inspect(sparql)
-        self.check_services(info)
+        info = self.check_services(sparql)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
         return self.store.query(sparql, default_graph=collapse(default), named_graphs=named)
@@ -318,8 +320,7 @@ class Catalogue:
 
         Raises QueryRefused, QueryFailed, QueryTimeout or Overloaded.
         """
-        info = sparqltext.inspect(sparql)
-        self.check_services(info)
+        info = self.check_services(sparql)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
         job = Job(

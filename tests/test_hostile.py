@@ -438,6 +438,81 @@ def sparql_cases() -> Iterator[Case]:
             "query": "SELECT * WHERE { BIND(<http://127.0.0.1/> AS ?e) SERVICE ?e { ?s ?p ?o } }"
         },
     )
+    # the text tricks that desynchronised the old lexer (issue 14 part 2): an escaped IRI,
+    # an escaped keyword, a local name with "\#", a comment ended by a carriage return
+    loop = "http://127.0.0.1:9/sparql"
+    for name, query in (
+        (
+            "SERVICE IRI with a \\u escape",
+            r"SELECT * WHERE { SERVICE <http\u003A//127.0.0.1:9/> {} }",
+        ),
+        (
+            "SERVICE keyword spelt with \\u escapes",
+            r"SELECT * WHERE { \u0053ERVICE <" + loop + "> {} }",
+        ),
+        (
+            "SERVICE after a local name with \\#",
+            "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\\#b ?o . SERVICE <" + loop + "> {} }",
+        ),
+        (
+            "SERVICE after a \\u-escaped quote",
+            r'SELECT * WHERE { ?s ?p "a\u0022 . SERVICE <' + loop + "> {} }",
+        ),
+        (
+            "SERVICE after a comment ended by CR",
+            "SELECT * WHERE { # x\r SERVICE <" + loop + "> {} }",
+        ),
+        (
+            "SERVICE through a redeclared prefix",
+            "PREFIX e: <https://data.norge.no/> PREFIX e: <http://127.0.0.1:9/> "
+            "SELECT * WHERE { SERVICE e:sparql {} }",
+        ),
+        (
+            "SERVICE in a subquery",
+            "SELECT * WHERE { { SELECT * WHERE { SERVICE <" + loop + "> {} } } }",
+        ),
+        (
+            "SERVICE inside FILTER EXISTS",
+            "SELECT * WHERE { FILTER EXISTS { SERVICE <" + loop + "> {} } }",
+        ),
+        (
+            "nesting hidden behind a \\# local name",
+            "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\\#b ?o "
+            + "{" * 3000
+            + "}" * 3000
+            + " }",
+        ),
+        (
+            "nesting hidden behind a comparison read as an IRI",
+            "SELECT * WHERE { FILTER((1<((" + "(" * 3000 + "1" + ")" * 3000 + "))>0)) }",
+        ),
+    ):
+        yield Case(
+            name,
+            "POST",
+            "/sparql",
+            (400,),
+            query.encode(),
+            {"Content-Type": "application/sparql-query"},
+        )
+    for name, update in (
+        ("update LOAD with a \\u-escaped IRI", r"LOAD <http\u003A//127.0.0.1:9/x.ttl>"),
+        ("update LOAD spelt with \\u escapes", r"\u004cOAD <http://127.0.0.1:9/x.ttl>"),
+        (
+            "update LOAD after a local name with \\#",
+            "PREFIX ex: <http://e/> INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> ex:a\\#b 1 } } ;"
+            " LOAD <http://127.0.0.1:9/x.ttl>",
+        ),
+    ):
+        yield Case(
+            name,
+            "POST",
+            "/update",
+            (400,),
+            update.encode(),
+            {"Content-Type": "application/sparql-update"},
+            who="admin",
+        )
     yield Case("query syntax garbage", "GET", "/sparql", (400,), params={"query": "SELEKT * {"})
     yield Case("update through /sparql", "GET", "/sparql", (400,), params={"query": "DROP ALL"})
     yield Case(
