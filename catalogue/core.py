@@ -165,14 +165,17 @@ class Catalogue:
             done.update(demo.load(self.store, now=now))
         return done
 
-    def reads_content(self, who: Identity, record: registry.Record) -> bool:
-        """True when ``who`` may read the product's content (also in its history): an
-        admin, a steward of its owner, or a caller whose view holds or opens it."""
+    def reads_content(
+        self, who: Identity, record: registry.Record, *, purpose: str | None = None
+    ) -> bool:
+        """True when ``who`` may read the product's content (also in its history) for
+        ``purpose`` (None: any): an admin, a steward of its owner, or a caller whose view
+        holds or opens it."""
         if who.role == "admin":
             return True
         if who.role == "steward" and who.org and who.org == registry.owner_of(self.store, record):
             return True
-        access = self.access(who)
+        access = self.access(who, purpose=purpose)
         content = content_graph(record.ident)
         return content in access.opened or content in access.graphs
 

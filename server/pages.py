@@ -191,6 +191,14 @@ def _authenticator():  # type: ignore[no-untyped-def]
     return current_app.extensions.get("eti.auth") or TokenTable(catalogue().store)
 
 
+def declared_purpose() -> str | None:
+    """The purpose the request declares (``purpose`` / ``ETI-Purpose``), applied on every
+    page that reads content, as on the API (400 for one that is not an IRI)."""
+    from .auth import purpose
+
+    return purpose()
+
+
 def who() -> Identity:
     """The caller: from ``Authorization: Bearer`` when sent, else from the session's token."""
     if "identity" in g:
@@ -258,12 +266,19 @@ def _check_csrf() -> Response | None:
     return None
 
 
+def security_headers(response: Response) -> Response:
+    """The headers every HTML answer carries, whichever route made it (pages, /ontology,
+    /api/validate's report, error pages): registered on the app, not the blueprint."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CSP.format(nonce=style_nonce())
+        response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
 @bp.after_request
 def _headers(response: Response) -> Response:
     if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CSP.format(nonce=style_nonce())
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Language"] = language()
         response.headers.setdefault("Vary", VARY)
         if session.get("token") or request.headers.get("Authorization"):
@@ -477,9 +492,9 @@ def _validation_summary(ident: str, iri: str, visible: set[str]) -> dict[str, An
 def _product_model(ident: str, record: registry.Record) -> dict[str, Any]:
     cat = catalogue()
     caller = who()
-    view = cat.view_for(caller)
+    view = cat.view_for(caller, purpose=declared_purpose())
     readable = content_graph(ident) in view
-    triples = cat.product_triples(ident, caller)
+    triples = cat.product_triples(ident, caller, purpose=declared_purpose())
     d = Described(triples)
     p = ox.NamedNode(record.iri)
     doc = cat.searcher.index().documents.get(record.iri)
@@ -558,7 +573,11 @@ def _product_model(ident: str, record: registry.Record) -> dict[str, Any]:
             "removed": len(v.removed),
         }
         for v in reversed(
-            registry.history(cat.store, ident, with_content=cat.reads_content(caller, record))
+            registry.history(
+                cat.store,
+                ident,
+                with_content=cat.reads_content(caller, record, purpose=declared_purpose()),
+            )
         )
     ]
     visible = {str(t.subject.value) for t in triples if isinstance(t.subject, ox.NamedNode)}
@@ -656,7 +675,11 @@ def product(ident: str) -> Response:
             history=url_for("products.history", ident=ident),
         )
     if media != "text/html":
-        response = rdf_response(catalogue().product_triples(ident, who()), media, headers=headers)
+        response = rdf_response(
+            catalogue().product_triples(ident, who(), purpose=declared_purpose()),
+            media,
+            headers=headers,
+        )
         response.headers["Content-Location"] = (
             url_for("pages.product", ident=ident) + "?format=" + PRODUCT_RDF[media][0]
         )
@@ -765,7 +788,7 @@ def _run_query(text: str) -> dict[str, Any]:
     try:
         answer = cat.answer(
             text,
-            graphs=cat.view_for(who()),
+            graphs=cat.view_for(who(), purpose=declared_purpose()),
             solutions_media="application/sparql-results+json",
             graph_media="application/n-triples",
             max_rows=PAGE_ROWS,
