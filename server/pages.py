@@ -145,6 +145,7 @@ def _setup(state: Any) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
     )
+    app.jinja_env.filters["link_target"] = link_target
     app.jinja_env.globals.update(
         t=t,
         language=language,
@@ -189,6 +190,18 @@ def switch_url(lang: str) -> str:
 
 def _authenticator():  # type: ignore[no-untyped-def]
     return current_app.extensions.get("eti.auth") or TokenTable(catalogue().store)
+
+
+LINK_SCHEMES = re.compile(r"(?:https?|mailto|tel):[^\x00-\x20\x7f]*\Z", re.IGNORECASE)
+
+
+def link_target(address: str | None) -> str | None:
+    """``address`` when a page may make a link of it (http(s), mailto, tel, and nothing a
+    browser would strip or reinterpret), else None: the page shows it as text. Every
+    link made from data goes through here (the ``link_target`` template filter)."""
+    if address and LINK_SCHEMES.match(address):
+        return address
+    return None
 
 
 def declared_purpose() -> str | None:
@@ -753,10 +766,8 @@ def _term(term: dict[str, str] | None) -> dict[str, Any] | None:
         base = catalogue().settings.base_iri + "products/"
         if value.startswith(base) and is_valid_id(value[len(base) :]):
             out["href"] = url_for("pages.product", ident=value[len(base) :])
-        elif value.startswith(("https://", "http://")) and not value.startswith(
-            catalogue().settings.base_iri
-        ):
-            out["href"] = value
+        elif not value.startswith(catalogue().settings.base_iri):
+            out["href"] = link_target(value)
     elif kind == "bnode":
         out["value"] = "_:" + value
     elif kind == "literal":

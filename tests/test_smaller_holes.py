@@ -82,3 +82,30 @@ def test_every_html_answer_carries_the_same_security_headers(client) -> None:
         assert "default-src 'self'" in policy, path
         assert "frame-ancestors 'none'" in policy, path
         assert response.headers.get("X-Content-Type-Options") == "nosniff", path
+
+
+@pytest.mark.parametrize(
+    "address", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "vbscript:x"]
+)
+def test_a_stored_script_address_is_shown_as_text_and_warned_about(
+    client, catalogue, address: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Regression: a stored ``javascript:`` (or ``data:``, ``vbscript:``) vcard:hasURL was
+    rendered as a link on the product page; registration said nothing."""
+    admin = {"Authorization": f"Bearer {TokenTable(catalogue.store).create('admin')[1]}"}
+    contact = "<https://eti.example/products/flekkefjord-ppt/contact>"
+    graph = "<urn:eti:graph:product:flekkefjord-ppt>"
+    url = "<http://www.w3.org/2006/vcard/ns#hasURL>"
+    response = client.post(
+        "/update",
+        data=f"DELETE {{ GRAPH {graph} {{ {contact} {url} ?u }} }} "
+        f"INSERT {{ GRAPH {graph} {{ {contact} {url} <{address}> }} }} "
+        f"WHERE {{ GRAPH {graph} {{ {contact} {url} ?u }} }}",
+        content_type="application/sparql-update",
+        headers=admin,
+    )
+    assert response.status_code == 204, response.data
+    assert "vcard:hasURL" in response.headers["ETI-Warnings"]
+    page = client.get("/products/flekkefjord-ppt", headers=BROWSER).get_data(as_text=True)
+    assert address in page  # shown, as text
+    assert f'href="{address}' not in page
