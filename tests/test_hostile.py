@@ -1110,9 +1110,9 @@ def redirector(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[str]
     port = server.server_address[1]
     exempt, check = frozenset({f"127.0.0.1:{port}"}), fetch.check_address
 
-    def check_but_the_redirector(url: str, **options: object) -> None:
+    def check_but_the_redirector(url: str, **options: object) -> str:
         hosts = options.pop("allow_hosts", frozenset()) | exempt  # type: ignore[operator]
-        check(url, allow_hosts=hosts, **options)  # type: ignore[arg-type]
+        return check(url, allow_hosts=hosts, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fetch, "check_address", check_but_the_redirector)
     yield f"http://127.0.0.1:{port}", server.seen, listener  # type: ignore[attr-defined]

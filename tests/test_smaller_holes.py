@@ -1,11 +1,18 @@
 """Issue 14, part 4: the declared purpose on every read route, links made only from safe
-URL schemes, the same security headers on every HTML answer."""
+URL schemes, the same security headers on every HTML answer, and the validator's URL
+input checking every address form and connecting to the address it checked."""
 
 from __future__ import annotations
 
-import pytest
+import socket
+from collections.abc import Iterator
 
+import pytest
+from conftest import RecordingServer
+
+from eti.catalogue import fetch as fetch_module
 from eti.catalogue.auth import TokenTable
+from eti.catalogue.fetch import FetchError, fetch
 
 APP = "https://eti.example/channels/familieapp"
 SERVICE = "https://w3id.org/dpv#ServiceProvision"  # the purpose of the app's agreement
@@ -109,3 +116,94 @@ def test_a_stored_script_address_is_shown_as_text_and_warned_about(
     page = client.get("/products/flekkefjord-ppt", headers=BROWSER).get_data(as_text=True)
     assert address in page  # shown, as text
     assert f'href="{address}' not in page
+
+
+# --- the validator's URL input: every address form, one lookup --------------------------------
+
+
+@pytest.fixture
+def loopback() -> Iterator[RecordingServer]:
+    server = RecordingServer(b"<http://e/s> <http://e/p> 1 .", "text/turtle")
+    yield server
+    server.close()
+
+
+FORMS = [
+    "[::127.0.0.1]",  # IPv4-compatible IPv6
+    "[::ffff:127.0.0.1]",  # IPv4-mapped
+    "[::ffff:7f00:1]",
+    "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
+    "[64:ff9b::127.0.0.1]",  # NAT64 well-known prefix
+    "[64:ff9b::10.0.0.1]",
+    "[64:ff9b:1::a00:1]",  # NAT64 local-use prefix
+    "2130706433",  # decimal
+    "0x7f000001",  # hex
+    "0177.0.0.1",  # octal
+    "127.1",
+    "0.0.0.0",
+    "[::]",
+    "[::1]",
+    "169.254.169.254",  # link-local (cloud metadata)
+    "[fe80::1]",
+    "[fd12:3456::1]",  # unique-local
+    "[fec0::1]",  # site-local
+    "224.0.0.1",  # multicast
+    "[ff02::1]",
+    "100.64.0.1",  # shared address space
+    "localhost",
+]
+
+
+@pytest.mark.parametrize("host", FORMS)
+def test_every_address_form_of_a_private_host_is_refused_before_connecting(
+    loopback: RecordingServer, host: str
+) -> None:
+    """Regression: ``http://[::127.0.0.1]/`` (IPv4-compatible IPv6) passed the check."""
+    with pytest.raises(FetchError, match="private, loopback or reserved"):
+        fetch(f"http://{host}:{loopback.port}/x.ttl", timeout=2)
+    assert loopback.paths == []
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    loopback: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the host name was resolved once to check it and again to connect, so a
+    name that answered a public address first and 127.0.0.1 next (DNS rebinding) reached
+    the loopback server."""
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.2", "127.0.0.1", "127.0.0.1"])  # "public", then rebound
+    asked: list[str] = []
+
+    def rebinding(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == "rebind.example":
+            asked.append(host)
+            return real(next(answers), port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    def public_but_127_0_0_1(address):  # type: ignore[no-untyped-def]
+        return None if str(address) == "127.0.0.2" else "a private address"
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(fetch_module, "forbidden", public_but_127_0_0_1)
+    with pytest.raises(FetchError, match="does not answer"):  # 127.0.0.2 has no server
+        fetch(f"http://rebind.example:{loopback.port}/x.ttl", timeout=2)
+    assert asked == ["rebind.example"]
+    assert loopback.paths == []
+
+
+def test_a_public_host_is_fetched_with_its_name_as_host(
+    loopback: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pinned connection still sends the URL's host name (virtual hosts work)."""
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: real(
+            "127.0.0.1" if host == "data.example" else host, port, *a, **k
+        ),
+    )
+    monkeypatch.setattr(fetch_module, "forbidden", lambda address: None)
+    got = fetch(f"http://data.example:{loopback.port}/x.ttl?a=1", timeout=5)
+    assert got.media_type == "text/turtle" and got.content.startswith(b"<http://e/s>")
+    assert loopback.paths == ["/x.ttl?a=1"]

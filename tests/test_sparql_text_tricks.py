@@ -9,50 +9,21 @@ with a loopback HTTP server that records every request it gets.
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import prepare_store, start_oxigraph, start_server, stop
+from conftest import RecordingServer, prepare_store, start_oxigraph, start_server, stop
 
-
-class Recorder(http.server.ThreadingHTTPServer):
-    """A loopback HTTP server that answers every request with a small Turtle/JSON body
-    and records its path."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        recorder = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                recorder.paths.append(self.path)
-                body = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/sparql-results+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}/"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+SOLUTIONS = "application/sparql-results+json"
 
 
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    server = Recorder()
+def recorder() -> Iterator[RecordingServer]:
+    server = RecordingServer(b'{"head":{"vars":[]},"results":{"bindings":[]}}', SOLUTIONS)
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 @pytest.fixture(scope="module", params=["embedded", "remote"])
@@ -102,7 +73,7 @@ HIDE_BY_LOCAL = "?s ex:a\\#b ?o ."  # likewise
 )
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
 def test_a_service_hidden_from_the_text_scan_reaches_no_server(
-    served, recorder: Recorder, body: str, who: str
+    served, recorder: RecordingServer, body: str, who: str
 ) -> None:
     url, admin = served
     host = recorder.url.split("/")[2]
@@ -116,7 +87,7 @@ def test_a_service_hidden_from_the_text_scan_reaches_no_server(
 
 @pytest.mark.parametrize("hide", [HIDE_BY_ESCAPE, HIDE_BY_LOCAL])
 def test_a_load_hidden_from_the_text_scan_is_refused_and_fetches_nothing(
-    served, recorder: Recorder, hide: str
+    served, recorder: RecordingServer, hide: str
 ) -> None:
     url, admin = served
     triple = hide.replace("?s", "<urn:x:s>").replace("?o", "1")
