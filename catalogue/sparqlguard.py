@@ -113,12 +113,26 @@ def _depth(text: str) -> int:
     return deepest
 
 
-@lru_cache(maxsize=1024)
+CACHED_SIZE = 64 * 1024  # longer texts are read each time: the cache holds its keys
+
+
 def examine(text: str, base: str | None = None) -> QueryInfo:
     """What the query or update ``text`` names (see the module's note). Raises
     ValueError for a text that cannot be read safely: a bad escape, nesting deeper
-    than ``MAX_DEPTH``, an ambiguous deep text. Cached by text: the answer of one text
-    never changes. Callers must not change the QueryInfo they get."""
+    than ``MAX_DEPTH``, an ambiguous deep text. Texts up to ``CACHED_SIZE`` characters
+    are cached (the answer of one text never changes): callers must not change the
+    QueryInfo they get."""
+    if len(text) <= CACHED_SIZE:
+        return _examine_cached(text, base)
+    return _examine(text, base)
+
+
+@lru_cache(maxsize=1024)
+def _examine_cached(text: str, base: str | None) -> QueryInfo:
+    return _examine(text, base)
+
+
+def _examine(text: str, base: str | None) -> QueryInfo:
     plain = unescape(text)
     info = inspect(plain, base)
     namespaces = _namespaces(plain)

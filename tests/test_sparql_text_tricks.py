@@ -9,12 +9,13 @@ with a loopback HTTP server that records every request it gets.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import RecordingServer, prepare_store, start_oxigraph, start_server, stop
+from conftest import BIN, RecordingServer, prepare_store, start_oxigraph, start_server, stop
 
 SOLUTIONS = "application/sparql-results+json"
 
@@ -117,3 +118,23 @@ def test_nesting_hidden_from_the_depth_guard_is_refused_and_the_server_keeps_ans
         assert response.status_code == 400, response.text
         assert "levels deep" in response.text
     assert _query(url, "ASK {}").json()["boolean"] is True
+
+
+@pytest.mark.parametrize("all_graphs", [False, True])
+def test_eti_query_refuses_a_hidden_service_too(
+    tmp_path: Path, recorder: RecordingServer, all_graphs: bool
+) -> None:
+    """The command line is a door like the others: ``eti query`` (also ``--all-graphs``,
+    which ran the text on the store unchecked) refuses with exit code 2."""
+    store = tmp_path / "store"
+    prepare_store(store, demo=False)
+    text = (
+        f"PREFIX ex: <http://e/> SELECT * WHERE {{ {HIDE_BY_LOCAL} SERVICE <{recorder.url}> {{}} }}"
+    )
+    args = [str(BIN / "eti"), "query", "--store", str(store), text]
+    done = subprocess.run(
+        args + (["--all-graphs"] if all_graphs else []), capture_output=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"SERVICE" in done.stderr
+    assert recorder.paths == []
