@@ -20,6 +20,7 @@ answer hold against text tricks (docs/security.md, "SERVICE, LOAD and nesting"):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from .namespaces import PREFIXES
@@ -30,12 +31,15 @@ _GAP = r"(?:\s|\#[^\r\n]*)*"  # whitespace and comments between two tokens
 _IRIREF = r"<([^<>\"{}|^`\\\x00-\x20]*)>"
 _PNAME = f"((?:{PN_PREFIX})?):((?:{PN_LOCAL})?)"
 _ENDPOINT = f"(?:{_IRIREF}|{_PNAME}|([?$]))"
-# a keyword the engine could read: not the tail of a variable, prefixed name or word
-_KEYWORD = r"(?<![\w?$:\\%\-])"
-_SERVICE = re.compile(f"{_KEYWORD}SERVICE{_GAP}(?:SILENT{_GAP})?{_ENDPOINT}", re.IGNORECASE)
-_SERVICE_PLAIN = re.compile(f"{_KEYWORD}SERVICE{_GAP}{_ENDPOINT}", re.IGNORECASE)
-_LOAD = re.compile(f"{_KEYWORD}LOAD{_GAP}(?:SILENT{_GAP})?(?:{_IRIREF}|{_PNAME})", re.IGNORECASE)
-_PREFIX = re.compile(f"{_KEYWORD}PREFIX{_GAP}((?:{PN_PREFIX})?):{_GAP}{_IRIREF}", re.IGNORECASE)
+_SERVICE = re.compile(f"SERVICE{_GAP}(?:SILENT{_GAP})?{_ENDPOINT}", re.IGNORECASE)
+_SERVICE_PLAIN = re.compile(f"SERVICE{_GAP}{_ENDPOINT}", re.IGNORECASE)
+_LOAD = re.compile(f"LOAD{_GAP}(?:SILENT{_GAP})?(?:{_IRIREF}|{_PNAME})", re.IGNORECASE)
+_PREFIX = re.compile(f"PREFIX{_GAP}((?:{PN_PREFIX})?):{_GAP}{_IRIREF}", re.IGNORECASE)
+# what stands right before a keyword: a variable's name or a prefixed name (or blank
+# node label) that runs into it makes it part of that name (``?service``,
+# ``ex:hasService``); anything else (``?o.SERVICE``, ``1SERVICE``) the engine may split
+_VAR_RUN = re.compile(r"[?$][\w\u00b7\u0300-\u036f\u203f\u2040]*\Z")
+_NAME_RUN = re.compile(r"[\w.\-:%\\\u00b7\u0300-\u036f\u203f\u2040]*\Z")
 _LINE_END = re.compile(r"[\r\n]")
 
 
@@ -59,6 +63,18 @@ def _namespaces(text: str) -> dict[str, set[str]]:
     for match in _PREFIX.finditer(text):
         found.setdefault(match.group(1), set()).add(match.group(2))
     return found
+
+
+def _keywords(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Matches of ``pattern`` that the engine could read as a keyword (see _NAME_RUN)."""
+    for match in pattern.finditer(text):
+        start = max(0, match.start() - 256)
+        if _VAR_RUN.search(text, start, match.start()):
+            continue
+        name = _NAME_RUN.search(text, start, match.start())
+        if name and ":" in name.group():
+            continue
+        yield match
 
 
 def _endpoints(match: re.Match[str], namespaces: dict[str, set[str]]) -> list[str | None]:
@@ -138,7 +154,7 @@ def _examine(text: str, base: str | None) -> QueryInfo:
     namespaces = _namespaces(plain)
     services: list[str | None] = []
     for pattern in (_SERVICE, _SERVICE_PLAIN):
-        for match in pattern.finditer(plain):
+        for match in _keywords(pattern, plain):
             for endpoint in _endpoints(match, namespaces):
                 if endpoint not in services:
                     services.append(endpoint)
@@ -146,7 +162,7 @@ def _examine(text: str, base: str | None) -> QueryInfo:
         if iri not in services:
             services.append(iri)
     info.services = services
-    info.load = info.load or _LOAD.search(plain) is not None
+    info.load = info.load or any(_keywords(_LOAD, plain))
     info.depth = max(info.depth, _depth(plain))
     info.check_depth()
     return info

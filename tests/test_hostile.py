@@ -476,6 +476,13 @@ def sparql_cases() -> Iterator[Case]:
             "SELECT * WHERE { FILTER EXISTS { SERVICE <" + loop + "> {} } }",
         ),
         (
+            "SERVICE after a comparison a lexer reads as an IRI",
+            "SELECT * WHERE { ?s ?p ?o FILTER(?o<'>' && ?o != 'x') SERVICE <"
+            + loop
+            + "> {} # '\n}",
+        ),
+        ("SERVICE right after a number", "SELECT * WHERE { ?s ?p 1SERVICE <" + loop + "> {} }"),
+        (
             "nesting hidden behind a \\# local name",
             "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\\#b ?o "
             + "{" * 3000
