@@ -151,18 +151,25 @@ def _examine_cached(text: str, base: str | None) -> QueryInfo:
 def _examine(text: str, base: str | None) -> QueryInfo:
     plain = unescape(text)
     info = inspect(plain, base)
-    namespaces = _namespaces(plain)
+    # the scan reads the text as written too: whichever way an engine treats an escape,
+    # a SERVICE or LOAD it could see is counted
+    readings = (plain,) if plain == text else (plain, text)
+    namespaces: dict[str, set[str]] = {}
+    for reading in readings:
+        for prefix, found in _namespaces(reading).items():
+            namespaces.setdefault(prefix, set()).update(found)
     services: list[str | None] = []
-    for pattern in (_SERVICE, _SERVICE_PLAIN):
-        for match in _keywords(pattern, plain):
-            for endpoint in _endpoints(match, namespaces):
-                if endpoint not in services:
-                    services.append(endpoint)
+    for reading in readings:
+        for pattern in (_SERVICE, _SERVICE_PLAIN):
+            for match in _keywords(pattern, reading):
+                for endpoint in _endpoints(match, namespaces):
+                    if endpoint not in services:
+                        services.append(endpoint)
     for iri in info.services:  # the lexer's reading, resolved against BASE
         if iri not in services:
             services.append(iri)
     info.services = services
-    info.load = info.load or any(_keywords(_LOAD, plain))
+    info.load = info.load or any(any(_keywords(_LOAD, r)) for r in readings)
     info.depth = max(info.depth, _depth(plain))
     info.check_depth()
     return info
