@@ -144,6 +144,7 @@ class Catalogue:
                 workers=s.query_workers,
                 timeout=s.query_timeout,
                 queue_wait=s.query_queue_wait,
+                offline=not s.service_allow,  # no SERVICE allowed: workers need no network
             )
             store.on_write.append(pool.written)
             return pool
