@@ -23,7 +23,7 @@ from tqdm import tqdm
 from . import __version__, demo, harvest, ownership, queries, rdfio, registry, remote, vocab
 from .auth import Identity
 from .config import Settings
-from .core import Catalogue
+from .core import Catalogue, QueryRefused
 from .graphs import rebuild_public, rebuild_read
 from .namespaces import PUBLIC, READ
 from .store import ProgressReader, QuerySyntaxError, Store, StoreError
@@ -91,6 +91,8 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(str(exc))
         except QuerySyntaxError as exc:
             fail(f"the query does not parse: {exc}")
+        except QueryRefused as exc:
+            fail(f"the query is refused: {exc}")
         except StoreError as exc:
             fail(str(exc))
         except remote.ServerRefused as exc:
@@ -329,6 +331,7 @@ def query_command(
         fail("give a query as an argument or with --file")
     with open_catalogue(settings) as cat:
         if all_graphs:
+            cat.check_services(text)  # the same SERVICE allow-list and depth bound
             result = cat.store.query(text, union=True)
         else:
             result = cat.query(text)

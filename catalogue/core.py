@@ -17,6 +17,7 @@ from . import (
     queries,
     registry,
     search,
+    sparqlguard,
     sparqltext,
     views,
     vocab,
@@ -51,15 +52,15 @@ class Access:
     opened: frozenset[str] = frozenset()  # content graphs read through the open view
     default: list[str] | None = None  # the same triples as ``graphs``, in two graphs
 
-
-def _derived(graph: str) -> bool:
-    """Graphs the catalogue derives from others (admins read their sources instead)."""
-    return graph in (VIEWS, "urn:eti:graph:staged") or graph.startswith(VIEW_PREFIX)
-
     def reads(self, graph: str) -> bool:
         """True when the view holds ``graph``: listed, or open content read through the
         open view (the one decision the API, the pages and history share)."""
         return graph in self.opened or graph in self.graphs
+
+
+def _derived(graph: str) -> bool:
+    """Graphs the catalogue derives from others (admins read their sources instead)."""
+    return graph in (VIEWS, "urn:eti:graph:staged") or graph.startswith(VIEW_PREFIX)
 
 
 class QueryRefused(ValueError):
@@ -171,6 +172,7 @@ class Catalogue:
                 workers=s.query_workers,
                 timeout=s.query_timeout,
                 queue_wait=s.query_queue_wait,
+                offline=not s.service_allow,  # no SERVICE allowed: workers need no network
             )
             store.on_write.append(pool.written)
             return pool
@@ -194,14 +196,17 @@ class Catalogue:
             done["ownership_claims"] = claims
         return done
 
-    def reads_content(self, who: Identity, record: registry.Record) -> bool:
-        """True when ``who`` may read the product's content (also in its history): an
-        admin, a steward of its owner, or a caller whose view holds or opens it."""
+    def reads_content(
+        self, who: Identity, record: registry.Record, *, purpose: str | None = None
+    ) -> bool:
+        """True when ``who`` may read the product's content (also in its history) for
+        ``purpose`` (None: any): an admin, a steward of its owner, or a caller whose view
+        holds or opens it."""
         if who.role == "admin":
             return True
         if who.role == "steward" and who.org and who.org == registry.owner_of(self.store, record):
             return True
-        return self.access(who).reads(content_graph(record.ident))
+        return self.access(who, purpose=purpose).reads(content_graph(record.ident))
 
     def access(
         self, who: Identity, *, purpose: str | None = None, today: date | None = None
@@ -350,11 +355,13 @@ class Catalogue:
         size (the open content is kept together in one graph)."""
         return list(READ_VIEW)
 
-    def check_services(self, info: sparqltext.QueryInfo) -> None:
-        """Refuse SERVICE calls outside the allow-list before any connection is made, and
-        texts nested too deeply to parse safely."""
+    def check_services(self, sparql: str) -> sparqltext.QueryInfo:
+        """What ``sparql`` names (``sparqlguard.examine``), after refusing SERVICE calls
+        outside the allow-list before any connection is made — on the embedded store and
+        before a remote store is sent anything — and texts that cannot be read safely
+        (nested too deeply, a bad escape)."""
         try:
-            info.check_depth()
+            info = sparqlguard.examine(sparql)
         except ValueError as exc:
             raise QueryRefused(str(exc)) from None
         for iri in info.services:
@@ -362,6 +369,7 @@ class Catalogue:
                 raise QueryRefused("SERVICE with a variable endpoint is not allowed")
             if not any(service_allowed(iri, entry) for entry in self.settings.service_allow):
                 raise QueryRefused(f"SERVICE <{iri}> is not on the allow-list (service_allow)")
+        return info
 
     def query(
         self,
@@ -377,8 +385,7 @@ class Catalogue:
         of the view is reachable by name; FROM / FROM NAMED and the protocol's graph
         parameters choose within the view (a graph outside it reads as empty).
         """
-        info = sparqltext.inspect(sparql)
-        self.check_services(info)
+        info = self.check_services(sparql)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
         return self.store.query(
@@ -400,8 +407,7 @@ class Catalogue:
 
         Raises QueryRefused, QueryFailed, QueryTimeout or Overloaded.
         """
-        info = sparqltext.inspect(sparql)
-        self.check_services(info)
+        info = self.check_services(sparql)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
         job = Job(

@@ -30,7 +30,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import clock
+from . import clock, netless
 from .results import GRAPH_MEDIA, SOLUTION_MEDIA, write_boolean, write_graph, write_solutions
 from .store import StoreError, StoreTimeout, graph_terms
 
@@ -167,15 +167,20 @@ def _is_storage_error(exc: Exception) -> bool:
     return isinstance(exc, OSError) or "IO error" in text or "Corruption" in text
 
 
-def _worker_main(conn: Connection, path: str, moved: clock.Clock | None = None) -> None:
+def _worker_main(
+    conn: Connection, path: str, moved: clock.Clock | None = None, offline: bool = False
+) -> None:
     """A query worker: answers jobs on ``conn`` from a read-only handle of ``path``, on
-    the server's clock (``moved``: the same moved clock, offset included).
+    the server's clock (``moved``: the same moved clock, offset included); ``offline``:
+    cut off the network first (no SERVICE is allowed, see ``netless``).
 
     A read-only handle can meet a file that the writer's compaction has just removed;
     then the handle is reopened and the job tried again, as long as nothing was sent.
     """
     if moved is not None:
         clock.use(moved)
+    if offline:
+        netless.cut_network()
     store: ox.Store | None = None
     opened = -1
     while True:
@@ -218,10 +223,10 @@ def _worker_main(conn: Connection, path: str, moved: clock.Clock | None = None) 
 
 
 class _Worker:
-    def __init__(self, ctx: Any, path: str) -> None:
+    def __init__(self, ctx: Any, path: str, offline: bool = False) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_worker_main, args=(child, path, clock.current()), daemon=True
+            target=_worker_main, args=(child, path, clock.current(), offline), daemon=True
         )
         self.process.start()
         child.close()
@@ -237,9 +242,16 @@ class QueryPool:
     """Worker processes answering read queries over an on-disk store."""
 
     def __init__(
-        self, path: str, *, workers: int = 2, timeout: float = 30.0, queue_wait: float = 10.0
+        self,
+        path: str,
+        *,
+        workers: int = 2,
+        timeout: float = 30.0,
+        queue_wait: float = 10.0,
+        offline: bool = False,
     ) -> None:
         self.path = path
+        self.offline = offline  # workers without network (no SERVICE allowed)
         self.size = max(1, workers)
         self.timeout = timeout
         self.queue_wait = queue_wait
@@ -250,7 +262,7 @@ class QueryPool:
         self._closed = False
         self.timeouts = 0
         for _ in range(self.size):
-            self._idle.put(_Worker(self._ctx, path))
+            self._idle.put(_Worker(self._ctx, path, offline))
 
     def written(self) -> None:
         """Tell the workers a write was flushed: their next query reopens the store."""
@@ -260,7 +272,7 @@ class QueryPool:
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
         if not self._closed:
-            self._idle.put(_Worker(self._ctx, self.path))
+            self._idle.put(_Worker(self._ctx, self.path, self.offline))
 
     def run(self, job: Job, timeout: float | None = None) -> Answer:
         """Answer ``job``; raises QueryTimeout, Overloaded or QueryFailed."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 import rdflib
 
-from . import ownership, queries, rdfio, sparqltext
+from . import ownership, queries, rdfio, sparqlguard, sparqltext
 from .graphs import insert_data, replace_graphs
 from .namespaces import (
     AGENTS,
@@ -337,9 +337,8 @@ def update(
 ) -> Outcome:
     """Run a SPARQL Update as the admin: on a scratch copy of the graphs it names, then
     validate and commit the graphs it changed. The system graph is never visible."""
-    info = sparqltext.inspect(text, base_iri)
-    try:
-        info.check_depth()
+    try:  # SERVICE, LOAD, graphs and depth as the engine reads them (escapes resolved)
+        info = sparqlguard.examine(text, base_iri)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     if info.load:

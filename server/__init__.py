@@ -98,6 +98,7 @@ def create_app(
     from . import pages
 
     app.register_blueprint(pages.bp)  # the HTML pages
+    app.after_request(pages.security_headers)  # every HTML answer, whichever route
     metrics.install(app)  # counts every request, serves /metrics
     service.install(app)  # 413 before a body is read; CORS on the read routes
     return app

@@ -145,6 +145,7 @@ def _setup(state: Any) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
     )
+    app.jinja_env.filters["link_target"] = link_target
     app.jinja_env.globals.update(
         t=t,
         language=language,
@@ -191,6 +192,26 @@ def _authenticator():  # type: ignore[no-untyped-def]
     from .auth import authenticator
 
     return authenticator()
+
+
+LINK_SCHEMES = re.compile(r"(?:https?|mailto|tel):[^\x00-\x20\x7f]*\Z", re.IGNORECASE)
+
+
+def link_target(address: str | None) -> str | None:
+    """``address`` when a page may make a link of it (http(s), mailto, tel, and nothing a
+    browser would strip or reinterpret), else None: the page shows it as text. Every
+    link made from data goes through here (the ``link_target`` template filter)."""
+    if address and LINK_SCHEMES.match(address):
+        return address
+    return None
+
+
+def declared_purpose() -> str | None:
+    """The purpose the request declares (``purpose`` / ``ETI-Purpose``), applied on every
+    page that reads content, as on the API (400 for one that is not an IRI)."""
+    from .auth import purpose
+
+    return purpose()
 
 
 def who() -> Identity:
@@ -260,12 +281,19 @@ def _check_csrf() -> Response | None:
     return None
 
 
+def security_headers(response: Response) -> Response:
+    """The headers every HTML answer carries, whichever route made it (pages, /ontology,
+    /api/validate's report, error pages): registered on the app, not the blueprint."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CSP.format(nonce=style_nonce())
+        response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
 @bp.after_request
 def _headers(response: Response) -> Response:
     if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CSP.format(nonce=style_nonce())
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Language"] = language()
         response.headers.setdefault("Vary", VARY)
         if session.get("token") or request.headers.get("Authorization"):
@@ -479,7 +507,8 @@ def _validation_summary(ident: str, iri: str, visible: set[str]) -> dict[str, An
 def _product_model(ident: str, record: registry.Record) -> dict[str, Any]:
     cat = catalogue()
     caller = who()
-    access = cat.access(caller)  # one view decision for the page, as for the API
+    # one view decision for the page, as for the API, for the purpose declared
+    access = cat.access(caller, purpose=declared_purpose())
     readable = access.reads(content_graph(ident))
     triples = cat.product_triples(ident, caller, access=access)
     d = Described(triples)
@@ -560,7 +589,11 @@ def _product_model(ident: str, record: registry.Record) -> dict[str, Any]:
             "removed": len(v.removed),
         }
         for v in reversed(
-            registry.history(cat.store, ident, with_content=cat.reads_content(caller, record))
+            registry.history(
+                cat.store,
+                ident,
+                with_content=cat.reads_content(caller, record, purpose=declared_purpose()),
+            )
         )
     ]
     visible = {str(t.subject.value) for t in triples if isinstance(t.subject, ox.NamedNode)}
@@ -658,7 +691,11 @@ def product(ident: str) -> Response:
             history=url_for("products.history", ident=ident),
         )
     if media != "text/html":
-        response = rdf_response(catalogue().product_triples(ident, who()), media, headers=headers)
+        response = rdf_response(
+            catalogue().product_triples(ident, who(), purpose=declared_purpose()),
+            media,
+            headers=headers,
+        )
         response.headers["Content-Location"] = (
             url_for("pages.product", ident=ident) + "?format=" + PRODUCT_RDF[media][0]
         )
@@ -744,10 +781,8 @@ def _term(term: dict[str, str] | None) -> dict[str, Any] | None:
         base = catalogue().settings.base_iri + "products/"
         if value.startswith(base) and is_valid_id(value[len(base) :]):
             out["href"] = url_for("pages.product", ident=value[len(base) :])
-        elif value.startswith(("https://", "http://")) and not value.startswith(
-            catalogue().settings.base_iri
-        ):
-            out["href"] = value
+        elif not value.startswith(catalogue().settings.base_iri):
+            out["href"] = link_target(value)
     elif kind == "bnode":
         out["value"] = "_:" + value
     elif kind == "literal":
@@ -779,7 +814,7 @@ def _run_query(text: str) -> dict[str, Any]:
     try:
         answer = cat.answer(
             text,
-            graphs=cat.view_for(who()),
+            graphs=cat.view_for(who(), purpose=declared_purpose()),
             solutions_media="application/sparql-results+json",
             graph_media="application/n-triples",
             max_rows=PAGE_ROWS,

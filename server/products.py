@@ -167,7 +167,7 @@ def history(ident: str) -> Response:
     record = registry.get_record(cat.store, ident)
     if record is None:
         fail(404, "Not Found", f"no product {ident}")
-    readable = cat.reads_content(identity(), record)
+    readable = cat.reads_content(identity(), record, purpose=purpose())
     versions = registry.history(cat.store, ident, with_content=readable)
     return jsonify(
         {

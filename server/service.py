@@ -19,7 +19,7 @@ from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import DCT, ETI, PREFIXES, RDF, RDFS, SD, VOID, XSD
 from eti.catalogue.store import OxigraphStore
 
-from .auth import identity
+from .auth import identity, purpose
 from .errors import fail
 from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable
 
@@ -136,7 +136,7 @@ def description() -> list[ox.Triple]:
     answer, the limits, and the caller's default dataset with VoID statistics."""
     root = request.url_root
     settings = catalogue().settings
-    view = catalogue().view_for(identity())
+    view = catalogue().view_for(identity(), purpose=purpose())
     stats = statistics(view)
     service, updates = ox.BlankNode(), ox.BlankNode()
     out = [

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, g, has_request_context, requ
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from eti.catalogue import agreements, sparqltext
+from eti.catalogue import agreements, sparqlguard, sparqltext
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Answer, Overloaded, QueryFailed, QueryTimeout
 
@@ -310,7 +310,11 @@ def answer(graphs: list[str] | None = None) -> Response:
     text = query_text()
     if not text or not text.strip():
         fail(400, "Bad Request", "no query given (parameter 'query')")
-    info = sparqltext.inspect(text)
+    try:
+        info = sparqlguard.examine(text)
+    except ValueError as exc:
+        metrics.current().reject("service_refused")
+        fail(400, "Query refused", str(exc))
     g.log_extra = {**g.get("log_extra", {}), "query_hash": query_hash(text), "form": info.form}
     kind = {"SELECT": "solutions", "ASK": "solutions", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
     wanted = kind.get(info.form or "")

@@ -3,12 +3,14 @@ Flask app, its test client and CLI runner, and a live ``eti serve`` process."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +38,38 @@ clock.use(TEST_DAY)
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "conformance"
 BIN = Path(sys.executable).parent
+
+
+class RecordingServer(http.server.ThreadingHTTPServer):
+    """A loopback HTTP server (127.0.0.1 only) that answers every GET or POST with
+    ``body`` and records the paths it was asked for: proof that nothing reached it."""
+
+    def __init__(self, body: bytes, content_type: str) -> None:
+        self.paths: list[str] = []
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                recorder.paths.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.port = self.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
 
 
 def free_port() -> int:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import RecordingServer
 
 from eti.catalogue.executor import (
     InlineRunner,
@@ -193,3 +196,39 @@ def test_inline_runner_gives_the_same_answers(filled) -> None:  # type: ignore[n
     inline = InlineRunner(store.query)
     job = Job("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 3", union=True)
     assert body(inline.run(job)) == body(pool.run(job))
+
+
+def _netless_works() -> bool:
+    probe = (
+        "from eti.catalogue.netless import cut_network; raise SystemExit(0 if cut_network() else 1)"
+    )
+    return subprocess.run([sys.executable, "-c", probe], timeout=30).returncode == 0
+
+
+@pytest.mark.skipif(not _netless_works(), reason="the kernel refuses user namespaces")
+def test_an_offline_worker_reaches_no_server_even_for_a_service_past_the_text_check(
+    tmp_path: Path,
+) -> None:
+    """The second layer behind sparqlguard: with no SERVICE allowed the embedded store's
+    query workers have no network, so a SERVICE handed straight to the pool (as one that
+    fooled the text check would be) connects nowhere. The same job on a worker with the
+    network reaches the server: the test can tell the two apart."""
+    store = OxigraphStore(tmp_path / "s")
+    server = RecordingServer(
+        b'{"head":{"vars":[]},"results":{"bindings":[]}}', "application/sparql-results+json"
+    )
+    job = Job(f"SELECT * WHERE {{ SERVICE <{server.url}sparql> {{ ?s ?p ?o }} }}", union=True)
+    try:
+        for offline in (True, False):
+            pool = QueryPool(str(store.path), workers=1, timeout=20, offline=offline)
+            try:
+                try:
+                    body(pool.run(job))
+                except QueryFailed as exc:
+                    assert offline, exc
+            finally:
+                pool.close()
+            assert (server.paths == []) is offline, (offline, server.paths)
+    finally:
+        server.close()
+        store.close()

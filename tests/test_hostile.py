@@ -438,6 +438,88 @@ def sparql_cases() -> Iterator[Case]:
             "query": "SELECT * WHERE { BIND(<http://127.0.0.1/> AS ?e) SERVICE ?e { ?s ?p ?o } }"
         },
     )
+    # the text tricks that desynchronised the old lexer (issue 14 part 2): an escaped IRI,
+    # an escaped keyword, a local name with "\#", a comment ended by a carriage return
+    loop = "http://127.0.0.1:9/sparql"
+    for name, query in (
+        (
+            "SERVICE IRI with a \\u escape",
+            r"SELECT * WHERE { SERVICE <http\u003A//127.0.0.1:9/> {} }",
+        ),
+        (
+            "SERVICE keyword spelt with \\u escapes",
+            r"SELECT * WHERE { \u0053ERVICE <" + loop + "> {} }",
+        ),
+        (
+            "SERVICE after a local name with \\#",
+            "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\\#b ?o . SERVICE <" + loop + "> {} }",
+        ),
+        (
+            "SERVICE after a \\u-escaped quote",
+            r'SELECT * WHERE { ?s ?p "a\u0022 . SERVICE <' + loop + "> {} }",
+        ),
+        (
+            "SERVICE after a comment ended by CR",
+            "SELECT * WHERE { # x\r SERVICE <" + loop + "> {} }",
+        ),
+        (
+            "SERVICE through a redeclared prefix",
+            "PREFIX e: <https://data.norge.no/> PREFIX e: <http://127.0.0.1:9/> "
+            "SELECT * WHERE { SERVICE e:sparql {} }",
+        ),
+        (
+            "SERVICE in a subquery",
+            "SELECT * WHERE { { SELECT * WHERE { SERVICE <" + loop + "> {} } } }",
+        ),
+        (
+            "SERVICE inside FILTER EXISTS",
+            "SELECT * WHERE { FILTER EXISTS { SERVICE <" + loop + "> {} } }",
+        ),
+        (
+            "SERVICE after a comparison a lexer reads as an IRI",
+            "SELECT * WHERE { ?s ?p ?o FILTER(?o<'>' && ?o != 'x') SERVICE <"
+            + loop
+            + "> {} # '\n}",
+        ),
+        ("SERVICE right after a number", "SELECT * WHERE { ?s ?p 1SERVICE <" + loop + "> {} }"),
+        (
+            "nesting hidden behind a \\# local name",
+            "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\\#b ?o "
+            + "{" * 3000
+            + "}" * 3000
+            + " }",
+        ),
+        (
+            "nesting hidden behind a comparison read as an IRI",
+            "SELECT * WHERE { FILTER((1<((" + "(" * 3000 + "1" + ")" * 3000 + "))>0)) }",
+        ),
+    ):
+        yield Case(
+            name,
+            "POST",
+            "/sparql",
+            (400,),
+            query.encode(),
+            {"Content-Type": "application/sparql-query"},
+        )
+    for name, update in (
+        ("update LOAD with a \\u-escaped IRI", r"LOAD <http\u003A//127.0.0.1:9/x.ttl>"),
+        ("update LOAD spelt with \\u escapes", r"\u004cOAD <http://127.0.0.1:9/x.ttl>"),
+        (
+            "update LOAD after a local name with \\#",
+            "PREFIX ex: <http://e/> INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> ex:a\\#b 1 } } ;"
+            " LOAD <http://127.0.0.1:9/x.ttl>",
+        ),
+    ):
+        yield Case(
+            name,
+            "POST",
+            "/update",
+            (400,),
+            update.encode(),
+            {"Content-Type": "application/sparql-update"},
+            who="admin",
+        )
     yield Case("query syntax garbage", "GET", "/sparql", (400,), params={"query": "SELEKT * {"})
     yield Case("update through /sparql", "GET", "/sparql", (400,), params={"query": "DROP ALL"})
     yield Case(
@@ -1072,9 +1154,9 @@ def redirector(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[str]
     port = server.server_address[1]
     exempt, check = frozenset({f"127.0.0.1:{port}"}), fetch.check_address
 
-    def check_but_the_redirector(url: str, **options: object) -> None:
+    def check_but_the_redirector(url: str, **options: object) -> str:
         hosts = options.pop("allow_hosts", frozenset()) | exempt  # type: ignore[operator]
-        check(url, allow_hosts=hosts, **options)  # type: ignore[arg-type]
+        return check(url, allow_hosts=hosts, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fetch, "check_address", check_but_the_redirector)
     yield f"http://127.0.0.1:{port}", server.seen, listener  # type: ignore[attr-defined]

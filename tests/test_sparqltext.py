@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from eti.catalogue.sparqlguard import examine
 from eti.catalogue.sparqltext import QueryInfo, dataset, inspect
 
 
@@ -60,3 +61,40 @@ def test_dataset_stays_within_the_view() -> None:
         ["urn:content:a", "urn:secret"],
         None,
     ) == (["urn:content:a"], [])
+
+
+# --- sparqlguard.examine: what the engine could read, failing closed -------------------------
+
+LOOP = "http://127.0.0.1:9/"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"SELECT * WHERE {{ ?s <http://e/#\\u0041> ?o . SERVICE <{LOOP}> {{}} }}",
+        f"PREFIX ex: <http://e/> SELECT * WHERE {{ ?s ex:a\\#b ?o . SERVICE <{LOOP}> {{}} }}",
+        f"SELECT * WHERE {{ # x\r SERVICE <{LOOP}> {{}} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o.SERVICE <{LOOP}> {{}} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o FILTER(?o<'>' && ?o != 'x') SERVICE <{LOOP}> {{}} # '\n}}",
+        "PREFIX e: <https://data.norge.no/> PREFIX e: <http://127.0.0.1:9/> "
+        "SELECT * WHERE { SERVICE e: {} }",
+    ],
+    ids=["escape", "local-hash", "cr-comment", "glued", "comparison", "redeclared"],
+)
+def test_examine_finds_the_service_a_lexer_misses(text: str) -> None:
+    assert LOOP in examine(text).services
+
+
+def test_examine_does_not_count_a_keyword_inside_a_name() -> None:
+    text = f"PREFIX ex: <http://e/> SELECT ?service WHERE {{ ?service ex:hasService <{LOOP}> }}"
+    assert examine(text).services == []
+    assert not examine("PREFIX ex: <http://e/> INSERT DATA { <urn:a> ex:upLOAD <urn:b> }").load
+
+
+def test_examine_refuses_nesting_a_lexer_would_not_see() -> None:
+    hidden = "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\\#b ?o " + "{" * 300 + "}" * 300 + "}"
+    with pytest.raises(ValueError, match="levels deep"):
+        examine(hidden)
+    line = "SELECT * WHERE { FILTER(?a<?b'>)\n" + "{" * 300 + "}" * 300 + "}"
+    with pytest.raises(ValueError, match="levels deep"):
+        examine(line)
