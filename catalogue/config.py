@@ -24,6 +24,12 @@ SETTINGS: dict[str, str] = {
     "host": "address eti serve listens on",
     "port": "port eti serve listens on",
     "threads": "requests eti serve answers at once (in parallel); more get 503 + Retry-After",
+    "header_timeout": "seconds a client has to send a request's head; slower ones get 408 "
+    "(requests are read whole before a thread answers them)",
+    "body_min_rate": "bytes a second a request body must arrive at, after header_timeout "
+    "seconds of grace; slower ones get 408",
+    "max_connections": "connections eti serve keeps open at once (idle and half-sent ones "
+    "included; they hold no thread)",
     "base_iri": "base of the IRIs the catalogue mints",
     "query_workers": "processes answering queries on the embedded store (0: in the server process)",
     "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
@@ -53,6 +59,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 8
+    header_timeout: float = 10.0
+    body_min_rate: int = 10240
+    max_connections: int = 1000
     base_iri: str = "https://eti.example/"
     query_workers: int = 2
     query_queue_wait: float = 5.0
@@ -123,6 +132,9 @@ _RANGES = [
     ("query_timeout", 0, True),
     ("max_body", 0, True),
     ("threads", 1, False),
+    ("header_timeout", 0, True),
+    ("body_min_rate", 0, True),
+    ("max_connections", 1, False),
     ("max_rows", 0, False),
     ("query_workers", 0, False),
     ("query_queue_wait", 0, False),
