@@ -34,10 +34,23 @@ SETTINGS: dict[str, str] = {
     "query_workers": "processes answering queries on the embedded store (0: in the server process)",
     "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
     "query_timeout": "seconds after which a query is stopped and answered with an error",
+    "query_timeout_anonymous": "seconds after which an anonymous caller's query is stopped "
+    "(at most query_timeout)",
+    "per_caller_queries": "queries one caller (a token, or a client address when anonymous) "
+    "runs at once; more get 429 + Retry-After",
     "max_rows": "most result rows a query returns (truncation is never silent)",
     "answer_cache": "MiB of whole query answers kept until the next write (embedded store; "
     "0: none)",
     "max_body": "largest request body accepted, in bytes",
+    "max_validate_body_anonymous": "largest input an anonymous caller may validate, in bytes "
+    "(a body, an upload or a fetched URL)",
+    "validate_timeout": "seconds after which validating sent input is stopped (a 422 says "
+    "the input was too costly)",
+    "validate_memory": "MiB of memory the process validating sent input may use (more: 422)",
+    "need_max_bytes": "largest information need a channel may record (bytes of its triples); "
+    "larger: 413",
+    "needs_per_channel": "information needs one channel may record; more: 429",
+    "need_bytes_per_channel": "bytes of information needs one channel may record in all; more: 429",
     "service_allow": "IRI prefixes that SPARQL SERVICE may call (a list; empty: none)",
     "allow_private_urls": "let the validator fetch loopback/private addresses (tests only)",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
@@ -66,9 +79,17 @@ class Settings:
     query_workers: int = 2
     query_queue_wait: float = 5.0
     query_timeout: float = 30.0
+    query_timeout_anonymous: float = 10.0
+    per_caller_queries: int = 1
     max_rows: int = 10_000
     answer_cache: int = 64
     max_body: int = 10 * 1024 * 1024
+    max_validate_body_anonymous: int = 512 * 1024
+    validate_timeout: float = 20.0
+    validate_memory: int = 1024
+    need_max_bytes: int = 4096
+    needs_per_channel: int = 100
+    need_bytes_per_channel: int = 256 * 1024
     service_allow: list[str] = field(default_factory=list)
     allow_private_urls: bool = False
     log_level: str = "INFO"
@@ -130,7 +151,15 @@ class Settings:
 # (setting, lower bound, bound excluded)
 _RANGES = [
     ("query_timeout", 0, True),
+    ("query_timeout_anonymous", 0, True),
+    ("per_caller_queries", 1, False),
     ("max_body", 0, True),
+    ("max_validate_body_anonymous", 0, True),
+    ("validate_timeout", 0, True),
+    ("validate_memory", 64, False),
+    ("need_max_bytes", 0, True),
+    ("needs_per_channel", 0, True),
+    ("need_bytes_per_channel", 0, True),
     ("threads", 1, False),
     ("header_timeout", 0, True),
     ("body_min_rate", 0, True),
