@@ -365,10 +365,16 @@ class Catalogue:
         return cache.keep(key, generation, self._run(job, caller, timeout))
 
     def _run(self, job: Job, caller: str | None, timeout: float | None) -> Answer:
-        """Run ``job`` on a worker, holding one of the caller's slots until its body ends."""
+        """Run ``job``, holding one of the caller's slots while it runs: until its body
+        ends when a worker process streams it, until ``run`` returns when this process
+        answered it whole."""
         release = self.callers.enter(caller)
         try:
-            return fairness.holding(self.runner.run(job, timeout), release)
+            answer = self.runner.run(job, timeout)
         except BaseException:
             release()
             raise
+        if isinstance(self.runner, QueryPool):
+            return fairness.holding(answer, release)
+        release()
+        return answer
