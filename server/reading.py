@@ -151,8 +151,11 @@ class BufferingWorker(ThreadWorker):
             return
         except OSError:
             data = b""
-        if not data:  # the client went away before its request was whole
-            self._drop(conn)
+        if not data:  # the client stopped sending before its request was whole
+            if state.data:  # the parser answers what it can (a body cut short: 400)
+                self._hand_over(conn, state)
+            else:
+                self._drop(conn)
             return
         state.data += data
         whole, head_size = request_complete(state.data, self.limits.max_body)
