@@ -94,6 +94,7 @@ def small_memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     yield from serve(tmp_path_factory.mktemp("memory"), env)
 
 
+@pytest.mark.slow
 def test_a_validation_may_use_any_amount_of_memory(small_memory: LiveServer) -> None:
     lines = (
         f"<urn:x:s{i}> <urn:x:p> 'a value long enough to cost memory {i}' ." for i in range(80_000)
