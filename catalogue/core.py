@@ -94,6 +94,7 @@ class Catalogue:
         self._answers: AnswerCache | None = None
         self._validator: BoundedValidator | None = None
         self.callers = fairness.CallerLimit(self.settings.per_caller_queries)
+        self.validations = fairness.CallerLimit(self.settings.per_caller_queries, "validations")
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,

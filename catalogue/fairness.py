@@ -18,14 +18,15 @@ from .executor import Answer
 
 
 class TooManyQueries(RuntimeError):
-    """The caller runs as many queries as it may already."""
+    """The caller runs as many queries (or validations) as it may already."""
 
 
 class CallerLimit:
     """Counts the queries each caller is running."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, what: str = "queries") -> None:
         self.limit = limit
+        self.what = what
         self._running: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -38,7 +39,7 @@ class CallerLimit:
             running = self._running.get(caller, 0)
             if running >= self.limit:
                 raise TooManyQueries(
-                    f"you are running {running} queries already, as many as one caller may "
+                    f"you are running {running} {self.what} already, as many as one caller may "
                     f"(per_caller_queries = {self.limit}); wait for them to end"
                 )
             self._running[caller] = running + 1

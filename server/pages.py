@@ -972,7 +972,7 @@ def validate() -> Response:
             profiles = parse_profiles(form["profiles"])
             as_of = parse_as_of(form["as_of"] or None)
             graph = _validation_input(form, input_limit(who()))
-            report = run_bounded(graph, profiles, as_of)
+            report = run_bounded(who(), graph, profiles, as_of)
         except InputError as exc:
             error, status = str(exc), 400
         wanted = request.form.get("download")

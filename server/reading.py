@@ -138,9 +138,23 @@ class BufferingWorker(ThreadWorker):
         self.keepalived_conns.remove(conn)
         self._read(conn)
 
-    def _read(self, conn: Any) -> None:
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """A request was answered: bytes of the next one that the client sent along
+        (pipelined) are read on in the poller too, not parsed by a thread that would
+        wait for the rest."""
+        parser = conn.parser
+        kept = not fs.cancelled() and fs.exception() is None and fs.result() is True
+        if kept and self.alive and parser is not None and parser.unreader.buf.getvalue():
+            self._read(conn, parser.unreader.take_buffered())
+            return
+        super().finish_request(conn, fs)
+
+    def _read(self, conn: Any, start: bytes = b"") -> None:
         conn.sock.setblocking(False)
-        self.reading[conn] = _Reading(time.monotonic())
+        state = self.reading[conn] = _Reading(time.monotonic(), bytearray(start))
+        if start and self._whole(state):
+            self._hand_over(conn, state)
+            return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
 
     def _readable(self, conn: Any, _sock: Any) -> None:
@@ -153,20 +167,24 @@ class BufferingWorker(ThreadWorker):
             data = b""
         if not data:  # the client stopped sending before its request was whole
             if state.data:  # the parser answers what it can (a body cut short: 400)
+                self.poller.unregister(conn.sock)
                 self._hand_over(conn, state)
             else:
                 self._drop(conn)
             return
         state.data += data
+        if self._whole(state):
+            self.poller.unregister(conn.sock)
+            self._hand_over(conn, state)
+
+    def _whole(self, state: _Reading) -> bool:
         whole, head_size = request_complete(state.data, self.limits.max_body)
         if head_size and state.head_done is None:
             state.head_done, state.head_size = time.monotonic(), head_size
-        if whole:
-            self._hand_over(conn, state)
+        return whole
 
     def _hand_over(self, conn: Any, state: _Reading) -> None:
         """Give the whole request to a thread: the parser reads it from the buffer."""
-        self.poller.unregister(conn.sock)
         del self.reading[conn]
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)

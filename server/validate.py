@@ -14,6 +14,7 @@ from eti.catalogue.checking import (
     parse_as_of,
     parse_profiles,
 )
+from eti.catalogue.fairness import TooManyQueries
 from eti.catalogue.validating import ValidationBusy, ValidationTooCostly
 
 from .auth import identity
@@ -45,12 +46,22 @@ def input_limit(who: Identity) -> int:
     return limit
 
 
-def run_bounded(graph: Any, profiles: list[str] | None, as_of: Any) -> Any:
+def run_bounded(who: Identity, graph: Any, profiles: list[str] | None, as_of: Any) -> Any:
     """The report of ``graph``, from the validation worker (bounded in time and memory,
     outside this process's validation lock): 422 when the input was too costly, 503 +
-    Retry-After when the worker stays busy."""
+    Retry-After when the worker stays busy, 429 when ``who`` validates as much at once as
+    one caller may (``per_caller_queries``: waiting callers hold request threads)."""
+    from .sparql import fair_share
+
+    catalogue = current_app.extensions["eti"]
     try:
-        return current_app.extensions["eti"].validator.validate(graph, profiles, as_of=as_of)
+        release = catalogue.validations.enter(fair_share(who)["caller"])
+        try:
+            return catalogue.validator.validate(graph, profiles, as_of=as_of)
+        finally:
+            release()
+    except TooManyQueries as exc:
+        fail(429, "Too Many Requests", str(exc), {"Retry-After": "2"})
     except ValidationTooCostly as exc:
         fail(422, "Input too costly", str(exc))
     except ValidationBusy as exc:
@@ -103,7 +114,7 @@ def validate_view() -> Response:
         graph = _input(limit)
     except InputError as exc:
         fail(exc.status, TITLES.get(exc.status, "Bad Request"), exc.where or str(exc))
-    report = run_bounded(graph, profiles, as_of)
+    report = run_bounded(identity(), graph, profiles, as_of)
     if media == "text/turtle":
         return Response(report.turtle(), mimetype="text/turtle")
     if media == "text/html":

@@ -77,6 +77,19 @@ def test_product_pages_wait_behind_an_anonymous_validation(server: LiveServer) -
         costly.join(60)
 
 
+def test_one_caller_runs_any_number_of_validations_at_once(server: LiveServer) -> None:
+    costly = threading.Thread(target=validate, args=(server, overlapping_agreements(60)))
+    costly.start()
+    try:
+        time.sleep(0.5)
+        second = validate(server, SMALL)
+        assert second.status_code == 429 and second.headers["Retry-After"]
+        assert "per_caller_queries" in second.json()["detail"]
+        assert validate(server, SMALL, **server.headers("channel")).status_code in (200, 503)
+    finally:
+        costly.join(60)
+
+
 def test_anonymous_validation_input_is_bounded_by_max_body_only(server: LiveServer) -> None:
     body = overlapping_agreements(150)  # about 250 KB: above the anonymous limit
     refused = validate(server, body)

@@ -94,6 +94,14 @@ def test_idle_connections_beyond_the_threads_starve_the_server(server: str) -> N
         assert all(still_open(s) for s in socks)
 
 
+def test_a_half_sent_request_behind_a_whole_one_holds_a_worker(server: str) -> None:
+    """Pipelined: a whole request and the first half of the next, sent at once."""
+    whole = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with slow_clients(server, 30, whole + HALF_HEAD) as socks:
+        assert_answers(server)
+        assert all(s.recv(4096).startswith(b"HTTP/1.1 200 ") for s in socks)
+
+
 def _read_all(sock: socket.socket, within: float) -> bytes:
     """What the server sends until it closes the connection (at most ``within`` s)."""
     sock.settimeout(within)
