@@ -408,7 +408,13 @@ class Bench:
         eti = peers.start_eti(
             self.work / "store",
             self.work,
-            env={"ETI_QUERY_TIMEOUT": str(a.eti_query_timeout)},
+            # the bench's one client stands for many users: no per-caller share or
+            # shorter anonymous limit (they would measure the fairness rules, not speed)
+            env={
+                "ETI_QUERY_TIMEOUT": str(a.eti_query_timeout),
+                "ETI_QUERY_TIMEOUT_ANONYMOUS": str(a.eti_query_timeout),
+                "ETI_PER_CALLER_QUERIES": "1000",
+            },
         )
         self.servers.append(eti)
         ox = peers.start_oxigraph(opub, self.work)

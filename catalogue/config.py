@@ -24,14 +24,33 @@ SETTINGS: dict[str, str] = {
     "host": "address eti serve listens on",
     "port": "port eti serve listens on",
     "threads": "requests eti serve answers at once (in parallel); more get 503 + Retry-After",
+    "header_timeout": "seconds a client has to send a request's head; slower ones get 408 "
+    "(requests are read whole before a thread answers them)",
+    "body_min_rate": "bytes a second a request body must arrive at, after header_timeout "
+    "seconds of grace; slower ones get 408",
+    "max_connections": "connections eti serve keeps open at once (idle and half-sent ones "
+    "included; they hold no thread)",
     "base_iri": "base of the IRIs the catalogue mints",
     "query_workers": "processes answering queries on the embedded store (0: in the server process)",
     "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
     "query_timeout": "seconds after which a query is stopped and answered with an error",
+    "query_timeout_anonymous": "seconds after which an anonymous caller's query is stopped "
+    "(at most query_timeout)",
+    "per_caller_queries": "queries one caller (a token, or a client address when anonymous) "
+    "runs at once; more get 429 + Retry-After",
     "max_rows": "most result rows a query returns (truncation is never silent)",
     "answer_cache": "MiB of whole query answers kept until the next write (embedded store; "
     "0: none)",
     "max_body": "largest request body accepted, in bytes",
+    "max_validate_body_anonymous": "largest input an anonymous caller may validate, in bytes "
+    "(a body, an upload or a fetched URL)",
+    "validate_timeout": "seconds after which validating sent input is stopped (a 422 says "
+    "the input was too costly)",
+    "validate_memory": "MiB of memory the process validating sent input may use (more: 422)",
+    "need_max_bytes": "largest information need a channel may record (bytes of its triples); "
+    "larger: 413",
+    "needs_per_channel": "information needs one channel may record; more: 429",
+    "need_bytes_per_channel": "bytes of information needs one channel may record in all; more: 429",
     "service_allow": "IRI prefixes that SPARQL SERVICE may call (a list; empty: none)",
     "allow_private_urls": "let the validator fetch loopback/private addresses (tests only)",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
@@ -70,13 +89,24 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 8
+    header_timeout: float = 10.0
+    body_min_rate: int = 10240
+    max_connections: int = 1000
     base_iri: str = "https://eti.example/"
     query_workers: int = 2
     query_queue_wait: float = 5.0
     query_timeout: float = 30.0
+    query_timeout_anonymous: float = 10.0
+    per_caller_queries: int = 1
     max_rows: int = 10_000
     answer_cache: int = 64
     max_body: int = 10 * 1024 * 1024
+    max_validate_body_anonymous: int = 512 * 1024
+    validate_timeout: float = 20.0
+    validate_memory: int = 1024
+    need_max_bytes: int = 4096
+    needs_per_channel: int = 100
+    need_bytes_per_channel: int = 256 * 1024
     service_allow: list[str] = field(default_factory=list)
     allow_private_urls: bool = False
     log_level: str = "INFO"
@@ -152,8 +182,19 @@ class Settings:
 # (setting, lower bound, bound excluded)
 _RANGES = [
     ("query_timeout", 0, True),
+    ("query_timeout_anonymous", 0, True),
+    ("per_caller_queries", 1, False),
     ("max_body", 0, True),
+    ("max_validate_body_anonymous", 0, True),
+    ("validate_timeout", 0, True),
+    ("validate_memory", 64, False),
+    ("need_max_bytes", 0, True),
+    ("needs_per_channel", 0, True),
+    ("need_bytes_per_channel", 0, True),
     ("threads", 1, False),
+    ("header_timeout", 0, True),
+    ("body_min_rate", 0, True),
+    ("max_connections", 1, False),
     ("max_rows", 0, False),
     ("query_workers", 0, False),
     ("query_queue_wait", 0, False),

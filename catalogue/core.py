@@ -13,6 +13,7 @@ from . import (
     agreements,
     clock,
     demo,
+    fairness,
     ownership,
     queries,
     registry,
@@ -39,6 +40,7 @@ from .namespaces import (
     product_graph,
 )
 from .store import DEFAULT_GRAPH, OxigraphStore, RemoteStore, Store, open_store
+from .validating import BoundedValidator
 
 _RUNNER_LOCK = threading.Lock()
 
@@ -119,6 +121,9 @@ class Catalogue:
         self._answers: AnswerCache | None = None
         self._defaults: dict[tuple[str, ...], list[str]] = {}
         self._accesses: dict[tuple, tuple[int, Access]] = {}
+        self._validator: BoundedValidator | None = None
+        self.callers = fairness.CallerLimit(self.settings.per_caller_queries)
+        self.validations = fairness.CallerLimit(self.settings.per_caller_queries, "validations")
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,
@@ -132,6 +137,8 @@ class Catalogue:
         """Release the query workers and the store."""
         if self._runner is not None:
             self._runner.close()
+        if self._validator is not None:
+            self._validator.close()
         self.store.close()
 
     @property
@@ -153,6 +160,19 @@ class Catalogue:
                         self.store.on_write.append(cache.clear)
                         self._answers = cache
         return self._answers
+
+    @property
+    def validator(self) -> BoundedValidator:
+        """What validates input sent to the validators: a worker process bounded in time
+        and memory (started on first use)."""
+        if self._validator is None:
+            with _RUNNER_LOCK:
+                if self._validator is None:
+                    s = self.settings
+                    self._validator = BoundedValidator(
+                        timeout=s.validate_timeout, memory_mib=s.validate_memory
+                    )
+        return self._validator
 
     @property
     def runner(self) -> QueryPool | InlineRunner:
@@ -402,10 +422,14 @@ class Catalogue:
         solutions_media: str = "application/sparql-results+json",
         graph_media: str = "text/turtle",
         max_rows: int | None = None,
+        caller: str | None = None,
+        timeout: float | None = None,
     ) -> Answer:
-        """Answer a query for the protocol: serialised, row-limited, within the time limit.
+        """Answer a query for the protocol: serialised, row-limited, within the time limit
+        (``timeout``, default ``query_timeout``); ``caller`` (a token id or a client
+        address) runs at most ``per_caller_queries`` at once (see ``fairness``).
 
-        Raises QueryRefused, QueryFailed, QueryTimeout or Overloaded.
+        Raises QueryRefused, QueryFailed, QueryTimeout, Overloaded or TooManyQueries.
         """
         info = self.check_services(sparql)
         view = graphs if graphs is not None else self.public_view()
@@ -421,11 +445,26 @@ class Catalogue:
         )
         cache = self.answers
         if cache is None or info.volatile or info.services:
-            return self.runner.run(job)
+            return self._run(job, caller, timeout)
         key = (sparql, tuple(job.default_graph or ()), tuple(named), solutions_media)
         key += (graph_media, job.max_rows, clock.today())  # eti:today() and views by date
         generation = self.store.generation  # before the query: see AnswerCache
         kept = cache.get(key, generation)
         if kept is not None:
             return kept
-        return cache.keep(key, generation, self.runner.run(job))
+        return cache.keep(key, generation, self._run(job, caller, timeout))
+
+    def _run(self, job: Job, caller: str | None, timeout: float | None) -> Answer:
+        """Run ``job``, holding one of the caller's slots while it runs: until its body
+        ends when a worker process streams it, until ``run`` returns when this process
+        answered it whole."""
+        release = self.callers.enter(caller)
+        try:
+            answer = self.runner.run(job, timeout)
+        except BaseException:
+            release()
+            raise
+        if isinstance(self.runner, QueryPool):
+            return fairness.holding(answer, release)
+        release()
+        return answer

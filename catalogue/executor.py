@@ -222,12 +222,12 @@ def _worker_main(
 # --- the pool ----------------------------------------------------------------------------
 
 
-class _Worker:
-    def __init__(self, ctx: Any, path: str, offline: bool = False) -> None:
+class Worker:
+    """A child process (``target(conn, *args)``) joined to this one by a pipe."""
+
+    def __init__(self, ctx: Any, target: Any, *args: Any) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(
-            target=_worker_main, args=(child, path, clock.current(), offline), daemon=True
-        )
+        self.process = ctx.Process(target=target, args=(child, *args), daemon=True)
         self.process.start()
         child.close()
 
@@ -238,7 +238,39 @@ class _Worker:
         self.conn.close()
 
 
-class QueryPool:
+class WorkerPool:
+    """Worker processes of one kind (``_new``), the idle ones in a queue; one that ran
+    late or failed is killed and replaced (in the background: a new one starts slowly)."""
+
+    def __init__(self, size: int, idle: queue.Queue[Any]) -> None:
+        self._ctx = mp.get_context("spawn")
+        self._idle = idle
+        self._closed = False
+        for _ in range(size):
+            self._idle.put(self._new())
+
+    def _new(self) -> Any:
+        raise NotImplementedError
+
+    def _replace(self, worker: Worker) -> None:
+        worker.kill()
+        if not self._closed:
+            self._idle.put(self._new())
+
+    def _replace_later(self, worker: Worker) -> None:
+        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+class QueryPool(WorkerPool):
     """Worker processes answering read queries over an on-disk store."""
 
     def __init__(
@@ -256,70 +288,53 @@ class QueryPool:
         self.timeout = timeout
         self.queue_wait = queue_wait
         self.generation = 0
-        self._ctx = mp.get_context("spawn")
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
-        self._closed = False
         self.timeouts = 0
-        for _ in range(self.size):
-            self._idle.put(_Worker(self._ctx, path, offline))
+        super().__init__(self.size, queue.LifoQueue())
+
+    def _new(self) -> Worker:
+        return Worker(self._ctx, _worker_main, self.path, clock.current(), self.offline)
 
     def written(self) -> None:
         """Tell the workers a write was flushed: their next query reopens the store."""
         with self._lock:
             self.generation += 1
 
-    def _replace(self, worker: _Worker) -> None:
-        worker.kill()
-        if not self._closed:
-            self._idle.put(_Worker(self._ctx, self.path, self.offline))
-
     def run(self, job: Job, timeout: float | None = None) -> Answer:
         """Answer ``job``; raises QueryTimeout, Overloaded or QueryFailed."""
-        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
+        limit = timeout if timeout is not None else self.timeout
+        deadline = time.monotonic() + limit
         try:
             worker = self._idle.get(timeout=self.queue_wait)
         except queue.Empty:
             raise Overloaded("every query worker is busy") from None
         try:
             worker.conn.send((self.generation, job))
-            tag, payload = self._receive(worker, deadline)
+            tag, payload = self._receive(worker, deadline, limit)
         except BaseException:
-            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            self._replace_later(worker)
             raise
         if tag == "error":
             self._idle.put(worker)
             raise QueryFailed(*payload)
         kind, media, rows, truncated = payload
-        return Answer(kind, media, rows, truncated, self._stream(worker, deadline))
+        return Answer(kind, media, rows, truncated, _Stream(self, worker, deadline, limit))
 
-    def _receive(self, worker: _Worker, deadline: float) -> tuple[str, Any]:
+    def _receive(self, worker: Worker, deadline: float, limit: float) -> tuple[str, Any]:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not worker.conn.poll(remaining):
             self.timeouts += 1
-            raise QueryTimeout(f"the query ran longer than {self.timeout:g} s and was stopped")
+            raise QueryTimeout(f"the query ran longer than {limit:g} s and was stopped")
         try:
             return worker.conn.recv()
         except EOFError:
             raise QueryFailed("store", "the query worker stopped unexpectedly") from None
 
-    def _stream(self, worker: _Worker, deadline: float) -> _Stream:
-        return _Stream(self, worker, deadline)
-
-    def _release(self, worker: _Worker, done: bool) -> None:
+    def _release(self, worker: Worker, done: bool) -> None:
         if done:
             self._idle.put(worker)
         else:  # timed out, failed, or the client went away: stop the work now
-            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-
-    def close(self) -> None:
-        """Stop every worker."""
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
-                return
+            self._replace_later(worker)
 
 
 class _Stream:
@@ -327,8 +342,8 @@ class _Stream:
     the body is read to its end, and is replaced when ``close()`` comes first (a client
     that went away, a HEAD request, an error) — also if the body was never started."""
 
-    def __init__(self, pool: QueryPool, worker: _Worker, deadline: float) -> None:
-        self._pool, self._worker, self._deadline = pool, worker, deadline
+    def __init__(self, pool: QueryPool, worker: Worker, deadline: float, limit: float) -> None:
+        self._pool, self._worker, self._deadline, self._limit = pool, worker, deadline, limit
         self._released = False
 
     def __iter__(self) -> _Stream:
@@ -338,7 +353,7 @@ class _Stream:
         if self._released:
             raise StopIteration
         try:
-            tag, payload = self._pool._receive(self._worker, self._deadline)
+            tag, payload = self._pool._receive(self._worker, self._deadline, self._limit)
         except BaseException:
             self._release(False)
             raise
@@ -374,14 +389,15 @@ class InlineRunner:
         self.generation += 1
 
     def run(self, job: Job, timeout: float | None = None) -> Answer:
-        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
+        limit = timeout if timeout is not None else self.timeout
+        deadline = time.monotonic() + limit
         chunks: list[bytes] = []
         head: list[Any] = []
         try:
             execute(_QueryOnly(self._query), job, lambda *h: head.extend(h), chunks.append)
         except StoreTimeout:
             self.timeouts += 1
-            raise QueryTimeout(f"the query ran longer than {self.timeout:g} s") from None
+            raise QueryTimeout(f"the query ran longer than {limit:g} s") from None
         except StoreError as exc:  # the store, not the query: 503, not 400
             raise QueryFailed("store", str(exc)) from None
         except (SyntaxError, ValueError) as exc:
@@ -390,7 +406,7 @@ class InlineRunner:
             raise QueryFailed("query", str(exc)) from None
         if time.monotonic() > deadline:
             self.timeouts += 1
-            raise QueryTimeout(f"the query ran longer than {self.timeout:g} s")
+            raise QueryTimeout(f"the query ran longer than {limit:g} s")
         kind, media, rows, truncated = head
         return Answer(kind, media, rows, truncated, iter(chunks))
 

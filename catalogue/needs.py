@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
 import pyoxigraph as ox
@@ -11,7 +12,61 @@ from . import agreements, queries
 from .auth import Identity
 from .namespaces import AGENTS, CV, DCAT, DCT, ETI, RDF
 from .store import Store
-from .writes import BadInput, Forbidden, commit, serialised
+from .writes import BadInput, Forbidden, WriteError, commit, serialised
+
+HAS_NEED = ETI + "hasInformationNeed"
+
+
+class NeedTooLarge(WriteError):
+    """One need is larger than ``need_max_bytes``."""
+
+    status, error = 413, "Content Too Large"
+
+
+class NeedQuotaReached(WriteError):
+    """The channel's needs reached ``needs_per_channel`` or ``need_bytes_per_channel``."""
+
+    status, error = 429, "Too Many Requests"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """How much a channel may record: the largest need (bytes of its triples, as
+    N-Triples), how many needs, and how many bytes of needs in all (settings
+    ``need_max_bytes``, ``needs_per_channel``, ``need_bytes_per_channel``)."""
+
+    max_bytes: int = 4096
+    per_channel: int = 100
+    bytes_per_channel: int = 256 * 1024
+
+
+def _size(triples: list[ox.Triple]) -> int:
+    return sum(len(str(t).encode()) + 3 for t in triples)  # " .\n" ends each line
+
+
+def _check_quota(
+    agents: list[ox.Triple], channel: ox.NamedNode, new: list[ox.Triple], quota: Quota
+) -> None:
+    """413 when the new need alone is too large; 429 when the channel's needs would pass
+    its quota (by count or by size). Both name the setting."""
+    size = _size(new)
+    if size > quota.max_bytes:
+        raise NeedTooLarge(
+            f"the need is {size} bytes; one need may be {quota.max_bytes} bytes at most "
+            "(need_max_bytes): shorten its description or give fewer themes"
+        )
+    held = {t.object for t in agents if t.subject == channel and t.predicate.value == HAS_NEED}
+    if len(held) >= quota.per_channel:
+        raise NeedQuotaReached(
+            f"the channel has {len(held)} information needs already, as many as it may "
+            f"(needs_per_channel = {quota.per_channel})"
+        )
+    total = _size([t for t in agents if t.subject in held]) + size
+    if total > quota.bytes_per_channel:
+        raise NeedQuotaReached(
+            f"the channel's needs would take {total} bytes, more than it may "
+            f"(need_bytes_per_channel = {quota.bytes_per_channel})"
+        )
 
 
 def _iri(value: object, name: str) -> ox.NamedNode:
@@ -31,8 +86,8 @@ def _known(store: Store, query: str, variable: str, node: ox.NamedNode, what: st
 
 
 @serialised
-def add(store: Store, who: Identity, body: dict) -> str:
-    """Record a need of the caller's channel in the agents graph."""
+def add(store: Store, who: Identity, body: dict, quota: Quota | None = None) -> str:
+    """Record a need of the caller's channel in the agents graph, within its ``quota``."""
     if who.role != "channel" or not who.channel:
         raise Forbidden("only channels record information needs")
     themes = body.get("themes") or []
@@ -54,7 +109,7 @@ def add(store: Store, who: Identity, body: dict) -> str:
     channel = ox.NamedNode(who.channel)
     need = ox.NamedNode(f"{who.channel}/needs/{secrets.token_hex(4)}")
     triples = [
-        ox.Triple(channel, ox.NamedNode(ETI + "hasInformationNeed"), need),
+        ox.Triple(channel, ox.NamedNode(HAS_NEED), need),
         ox.Triple(need, ox.NamedNode(RDF + "type"), ox.NamedNode(ETI + "InformationNeed")),
         ox.Triple(
             need,
@@ -67,7 +122,9 @@ def add(store: Store, who: Identity, body: dict) -> str:
         triples.append(ox.Triple(need, ox.NamedNode(CV + "isGroupedBy"), event))
     if spatial is not None:
         triples.append(ox.Triple(need, ox.NamedNode(DCT + "spatial"), spatial))
-    commit(store, {AGENTS: [*store.triples(AGENTS), *triples]}, check=False)
+    agents = store.triples(AGENTS)
+    _check_quota(agents, channel, triples, quota or Quota())
+    commit(store, {AGENTS: [*agents, *triples]}, check=False)
     return need.value
 
 

@@ -160,7 +160,11 @@ def add_need() -> Response:
     """Record an information need: {description, themes: [IRI], life_event, spatial}."""
     body = _json_body()
     try:
-        iri = needs.add(_store(), identity(), body)
+        settings = current_app.config["SETTINGS"]
+        quota = needs.Quota(
+            settings.need_max_bytes, settings.needs_per_channel, settings.need_bytes_per_channel
+        )
+        iri = needs.add(_store(), identity(), body, quota)
     except WriteError as exc:
         return write_error(exc)
     response = jsonify({"need": iri})

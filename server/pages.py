@@ -42,6 +42,7 @@ from eti.catalogue.auth import ANONYMOUS, AuthError, Identity
 from eti.catalogue.checking import InputError, graph_of, graph_of_url, parse_as_of, parse_profiles
 from eti.catalogue.core import Catalogue, QueryRefused
 from eti.catalogue.executor import Overloaded, QueryFailed, QueryTimeout
+from eti.catalogue.fairness import TooManyQueries
 from eti.catalogue.namespaces import content_graph, is_valid_id, product_graph
 from eti.catalogue.writes import WriteError
 
@@ -810,6 +811,8 @@ def _ox_term(node: Any) -> dict[str, str]:
 
 def _run_query(text: str) -> dict[str, Any]:
     """Run a query over the caller's view; a dict the template shows (or an error)."""
+    from .sparql import fair_share
+
     cat = catalogue()
     try:
         answer = cat.answer(
@@ -818,6 +821,7 @@ def _run_query(text: str) -> dict[str, Any]:
             solutions_media="application/sparql-results+json",
             graph_media="application/n-triples",
             max_rows=PAGE_ROWS,
+            **fair_share(who()),
         )
         body = b"".join(answer.chunks)
     except Overloaded as exc:  # busy, not wrong: 503 + Retry-After, as /sparql answers
@@ -826,6 +830,9 @@ def _run_query(text: str) -> dict[str, Any]:
     except QueryTimeout as exc:
         metrics.current().timeout()
         return {"error": str(exc), "status": 503, "retry_after": "5"}
+    except TooManyQueries as exc:  # this caller's share is taken: 429, as /sparql answers
+        metrics.current().reject("per_caller")
+        return {"error": str(exc), "status": 429, "retry_after": "2"}
     except QueryFailed as exc:
         if exc.kind in ("syntax", "query"):
             return {"error": str(exc)}
@@ -899,7 +906,7 @@ def query() -> Response:
 # --- the validator ----------------------------------------------------------------------------
 
 
-def _validation_input(form: dict[str, Any]) -> Any:
+def _validation_input(form: dict[str, Any], limit: int) -> Any:
     settings = current_app.config["SETTINGS"]
     fmt = form["format"] or None
     upload = request.files.get("file")
@@ -924,7 +931,7 @@ def _validation_input(form: dict[str, Any]) -> Any:
         return graph_of_url(
             form["url"],
             allow_private=settings.allow_private_urls,
-            max_bytes=settings.max_body,
+            max_bytes=limit,
             fmt=fmt,
         )
     if form["text"].strip():
@@ -994,7 +1001,8 @@ def validate() -> Response:
     """Paste, upload or give a URL; pick profiles and an 'as of' date; see the report
     grouped by resource and severity, and download it."""
     from eti.catalogue.validation import PROFILES
-    from eti.catalogue.validation import validate as run_validation
+
+    from .validate import input_limit, run_bounded
 
     form: dict[str, Any] = {
         "text": request.form.get("text", ""),
@@ -1012,8 +1020,8 @@ def validate() -> Response:
         try:
             profiles = parse_profiles(form["profiles"])
             as_of = parse_as_of(form["as_of"] or None)
-            graph = _validation_input(form)
-            report = run_validation(graph, profiles, as_of=as_of, standalone=True)
+            graph = _validation_input(form, input_limit(who()))
+            report = run_bounded(who(), graph, profiles, as_of, standalone=True)
         except InputError as exc:
             error, status = str(exc), 400
         wanted = request.form.get("download")

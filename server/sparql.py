@@ -22,8 +22,10 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from eti.catalogue import agreements, sparqlguard, sparqltext
+from eti.catalogue.auth import Identity
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Answer, Overloaded, QueryFailed, QueryTimeout
+from eti.catalogue.fairness import TooManyQueries
 
 from . import metrics
 from .auth import identity, purpose
@@ -301,7 +303,20 @@ def run(sparql: str, *, shift: int = 0, **options: Any) -> Answer:
     except Overloaded as exc:
         metrics.current().reject("overloaded")
         fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
+    except TooManyQueries as exc:
+        metrics.current().reject("per_caller")
+        fail(429, "Too Many Requests", str(exc), {"Retry-After": "2"})
     raise AssertionError("unreachable")
+
+
+def fair_share(who: Identity) -> dict[str, Any]:
+    """The caller's key for ``per_caller_queries`` (its token, or its address when
+    anonymous) and its time limit (``query_timeout_anonymous`` when anonymous)."""
+    settings = current_app.extensions["eti"].settings
+    if who.anonymous:
+        limit = min(settings.query_timeout_anonymous, settings.query_timeout)
+        return {"caller": f"address {request.remote_addr}", "timeout": limit}
+    return {"caller": f"token {who.token_id or who.name or who.role}", "timeout": None}
 
 
 def answer(graphs: list[str] | None = None) -> Response:
@@ -328,8 +343,9 @@ def answer(graphs: list[str] | None = None) -> Response:
         not_acceptable([*SOLUTIONS, *GRAPHS])
     catalogue = current_app.extensions["eti"]
     granted = []
+    who = identity()
     if graphs is None:
-        access = catalogue.access(identity(), purpose=purpose())
+        access = catalogue.access(who, purpose=purpose())
         graphs, granted = access.graphs, access.agreements
     sparql, shift = with_base(text, request.base_url)
     started = time.perf_counter()
@@ -341,6 +357,7 @@ def answer(graphs: list[str] | None = None) -> Response:
         solutions_media=solutions or SOLUTIONS[0],
         graph_media=graph or GRAPHS[0],
         shift=shift,
+        **fair_share(who),
     )
     body = stream(result)
     if (result.kind == "graph" and graph is None) or (result.kind != "graph" and solutions is None):

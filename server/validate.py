@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from eti.catalogue.auth import Identity
 from eti.catalogue.checking import (
     InputError,
     graph_of,
@@ -13,7 +14,10 @@ from eti.catalogue.checking import (
     parse_as_of,
     parse_profiles,
 )
+from eti.catalogue.fairness import TooManyQueries
+from eti.catalogue.validating import ValidationBusy, ValidationTooCostly
 
+from .auth import identity
 from .errors import fail
 
 if TYPE_CHECKING:
@@ -22,15 +26,72 @@ if TYPE_CHECKING:
 bp = Blueprint("validate", __name__)
 ANSWERS = ["application/json", "text/turtle", "text/html", "text/plain", "application/xml"]
 CONTEXTS = ("none", "catalogue")
+TITLES = {400: "Bad Request", 413: "Content Too Large", 415: "Unsupported Media Type"}
 
 
-def _input():  # type: ignore[no-untyped-def]
+def input_limit(who: Identity) -> int:
+    """The most bytes ``who`` may have validated (a request, or a fetched URL's body):
+    ``max_body``, and ``max_validate_body_anonymous`` for anonymous callers, whose input
+    costs the server as much as anyone's. A larger request is 413 naming the setting."""
+    settings = current_app.config["SETTINGS"]
+    if not who.anonymous:
+        return settings.max_body
+    limit = min(settings.max_body, settings.max_validate_body_anonymous)
+    size = request.content_length
+    if size is None and request.method == "POST":  # chunked: read (within max_body)
+        size = len(request.get_data(cache=True))
+    if size is not None and size > limit:
+        fail(
+            413,
+            "Content Too Large",
+            f"the request is {size} bytes; anonymous callers may validate up to {limit} "
+            "bytes (max_validate_body_anonymous); send a token for larger input",
+        )
+    return limit
+
+
+def run_bounded(
+    who: Identity,
+    graph: Any,
+    profiles: list[str] | None,
+    as_of: Any,
+    *,
+    context: Any = None,
+    standalone: bool = False,
+) -> Any:
+    """The report of ``graph``, from the validation worker (bounded in time and memory,
+    outside this process's validation lock): 422 when the input was too costly, 503 +
+    Retry-After when the worker stays busy, 429 when ``who`` validates as much at once as
+    one caller may (``per_caller_queries``: waiting callers hold request threads)."""
+    from .sparql import fair_share
+
+    catalogue = current_app.extensions["eti"]
+    try:
+        release = catalogue.validations.enter(fair_share(who)["caller"])
+        try:
+            return catalogue.validator.validate(
+                graph, profiles, as_of=as_of, context=context, standalone=standalone
+            )
+        finally:
+            release()
+    except TooManyQueries as exc:
+        fail(429, "Too Many Requests", str(exc), {"Retry-After": "2"})
+    except ValidationTooCostly as exc:
+        fail(422, "Input too costly", str(exc))
+    except ValidationBusy as exc:
+        fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
+    except ValueError as exc:
+        fail(400, "Bad Request", str(exc))
+    raise AssertionError("unreachable")
+
+
+def _input(limit: int):  # type: ignore[no-untyped-def]
     settings = current_app.config["SETTINGS"]
     url = request.values.get("url")
     fmt = request.values.get("format") or None
     if url:
         return graph_of_url(
-            url, allow_private=settings.allow_private_urls, max_bytes=settings.max_body, fmt=fmt
+            url, allow_private=settings.allow_private_urls, max_bytes=limit, fmt=fmt
         )
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         upload = request.files.get("file")
@@ -61,30 +122,26 @@ def validate_view() -> Response:
     """The report as JSON, Turtle (sh:ValidationReport), HTML, text or JUnit XML, by
     ``Accept``; ``ETI-Conforms: true|false`` on each. ``context=catalogue`` checks the
     input with the catalogue's agents and registered products, as registration does;
-    without it, what needs them is reported as not checked."""
-    from eti.catalogue.incontext import validate_in_catalogue
-    from eti.catalogue.validation import validate
+    without it, what needs them is reported as not checked. Validated in the bounded
+    validation worker (time and memory), never in a request thread."""
+    from eti.catalogue.incontext import catalogue_context
 
     media = request.accept_mimetypes.best_match(ANSWERS, default="application/json")
+    limit = input_limit(identity())
     context = request.args.get("context", "none")
     if context not in CONTEXTS:
         fail(400, "Bad Request", f"context must be one of {', '.join(CONTEXTS)}, not {context!r}")
     try:
         profiles = parse_profiles(request.args.getlist("profile") + request.form.getlist("profile"))
         as_of = parse_as_of(request.values.get("as_of"))
-        graph = _input()
+        graph = _input(limit)
     except InputError as exc:
-        fail(
-            exc.status,
-            "Bad Request" if exc.status == 400 else "Unsupported Media Type",
-            exc.where or str(exc),
-        )
+        fail(exc.status, TITLES.get(exc.status, "Bad Request"), exc.where or str(exc))
     if context == "catalogue":
-        report = validate_in_catalogue(
-            current_app.extensions["eti"].store, graph, profiles, as_of=as_of
-        )
+        known = catalogue_context(current_app.extensions["eti"].store, graph)
+        report = run_bounded(identity(), graph, profiles, as_of, context=known)
     else:
-        report = validate(graph, profiles, as_of=as_of, standalone=True)
+        report = run_bounded(identity(), graph, profiles, as_of, standalone=True)
     response = _answer(report, media)
     response.headers["ETI-Conforms"] = str(report.conforms).lower()
     return response

@@ -26,7 +26,7 @@ from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 from eti.catalogue.store import StoreLockedError, locked_message
 
-from . import create_app
+from . import create_app, reading
 from .errors import PLAIN_TEXT_PREFIXES
 
 SPARE_THREADS = 4  # gunicorn threads beyond the limit: they only refuse or answer health
@@ -166,8 +166,11 @@ class _Gunicorn(BaseApplication):
         s = self.settings
         self.cfg.set("bind", f"{s.host}:{s.port}")
         self.cfg.set("workers", 1)
-        self.cfg.set("worker_class", "gthread")
+        # gthread, but each request read whole before a thread takes it (slow clients)
+        reading.LIMITS = reading.Limits(s.header_timeout, s.body_min_rate, s.max_body)
+        self.cfg.set("worker_class", "eti.server.reading.BufferingWorker")
         self.cfg.set("threads", s.threads + SPARE_THREADS)  # see InflightLimit
+        self.cfg.set("worker_connections", max(s.max_connections, s.threads + SPARE_THREADS + 1))
         self.cfg.set("timeout", max(60, int(s.query_timeout * 2)))
         self.cfg.set("graceful_timeout", 10)
         self.cfg.set("accesslog", None)

@@ -119,7 +119,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     store.close()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    url, proc = start_server(store_dir, env={"ETI_SERVICE_ALLOW": base + "/sparql"}, port=port)
+    # the test's anonymous client and the server's own SERVICE calls share 127.0.0.1: a
+    # share of two lets a SERVICE-self query (outer + inner request) through
+    env = {"ETI_SERVICE_ALLOW": base + "/sparql", "ETI_PER_CALLER_QUERIES": "2"}
+    url, proc = start_server(store_dir, env=env, port=port)
     try:
         live = Live(
             url,

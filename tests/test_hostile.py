@@ -301,12 +301,22 @@ def size_and_type_cases() -> Iterator[Case]:
         {"Content-Type": "application/json"},
         who="channel",
     )
-    yield Case(
+    huge = b'<http://e/a> <http://e/p> "' + b"x" * 800_000 + b'" .'
+    yield Case(  # a token holder may validate up to max_body
         "validate huge literal",
         "POST",
         "/api/validate",
         (200,),
-        b'<http://e/a> <http://e/p> "' + b"x" * 800_000 + b'" .',
+        huge,
+        {"Content-Type": "application/n-triples"},
+        who="channel",
+    )
+    yield Case(  # anonymous input: max_validate_body_anonymous (512 KiB)
+        "validate huge literal anonymously",
+        "POST",
+        "/api/validate",
+        (413,),
+        huge,
         {"Content-Type": "application/n-triples"},
     )
     yield Case(  # no limit on an IRI's length but the body's: a long IRI is an IRI
@@ -316,6 +326,7 @@ def size_and_type_cases() -> Iterator[Case]:
         (200,),
         b"<http://e/" + b"a" * 800_000 + b"> <http://e/p> <http://e/o> .",
         {"Content-Type": "application/n-triples"},
+        who="channel",
     )
 
 

@@ -48,6 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "ETI_MAX_ROWS": str(MAX_ROWS),
             "ETI_MAX_BODY": str(MAX_BODY),
             "ETI_QUERY_WORKERS": "2",
+            "ETI_PER_CALLER_QUERIES": "4",  # one client runs parallel queries here
         },
     )
     yield Server(url, proc, tokens)
