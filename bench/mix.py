@@ -205,11 +205,17 @@ CALLER_TEMPLATES: dict[str, tuple[str | None, bool, str, str]] = {
 CALLER_NAMES = list(CALLER_TEMPLATES)
 
 
-def caller_query(name: str, value: str | None, nonce: int) -> str:
+def caller_query(name: str, value: str | None, nonce: int, *, distinct: bool = False) -> str:
     """A per-caller query with its parameter and an always-true filter on ``nonce`` (so
-    no answer cache can answer it)."""
+    no answer cache can answer it). ``distinct``: its SELECT DISTINCT form, the reference
+    for a dataset read as a set of triples: in these six queries every variable left
+    out of the answer is fixed by those in it, so over a set of triples no row can come
+    twice, while a union that keeps each graph's copy of a triple (oxigraph's
+    ``--union-default-graph``, a list of graphs) repeats rows."""
     _pool, _ordered, template, var = CALLER_TEMPLATES[name]
     filt = f"FILTER({var} != <urn:bench:nonce:{nonce}>)"
+    if distinct and template.startswith("SELECT "):
+        template = "SELECT DISTINCT " + template[len("SELECT ") :]
     return PREFIXES + template.replace("{param}", value or "").replace("{nonce}", filt)
 
 
