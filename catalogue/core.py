@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -112,6 +112,7 @@ class Catalogue:
         self._searcher: search.Searcher | None = None
         self._answers: AnswerCache | None = None
         self._defaults: dict[tuple[str, ...], list[str]] = {}
+        self._accesses: dict[tuple, tuple[int, Access]] = {}
         self.store = store or open_store(
             self.settings.store,
             self.settings.store_url,
@@ -200,6 +201,30 @@ class Catalogue:
         return content in access.opened or content in access.graphs
 
     def access(
+        self, who: Identity, *, purpose: str | None = None, today: date | None = None
+    ) -> Access:
+        """What ``who`` may read now (see ``_access``), worked out once per caller, purpose
+        and day between two writes to the embedded store: an admin's view lists every
+        graph of the catalogue (a scan of the whole store) and every view is reconciled
+        with its sources, which only a write can change. A remote store may be written
+        by others, so there it is worked out on every call."""
+        if not isinstance(self.store, OxigraphStore):
+            return self._access(who, purpose=purpose, today=today)
+        # the generation is read first: an access worked out while a write lands is kept
+        # under the older generation, never served as the newer one's
+        generation = self.store.generation
+        key = (who.role, who.org, who.channel, purpose, today or clock.today())
+        kept = self._accesses.get(key)
+        if kept is None or kept[0] != generation:
+            kept = (generation, self._access(who, purpose=purpose, today=today))
+            with _RUNNER_LOCK:
+                if len(self._accesses) > 4096:
+                    self._accesses.clear()
+                self._accesses[key] = kept
+        access = kept[1]
+        return replace(access, graphs=list(access.graphs), agreements=list(access.agreements))
+
+    def _access(
         self, who: Identity, *, purpose: str | None = None, today: date | None = None
     ) -> Access:
         """What ``who`` may read now, for ``purpose`` (None: any purpose its agreements
