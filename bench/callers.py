@@ -359,7 +359,8 @@ def standalone(argv: list[str]) -> int:
     rows: list[tuple] = []
     table_rows({"callers": result}, lambda *cells: rows.append(cells))
     for cells in rows:
-        print(" | ".join(str(c) for c in cells[:6]) + (f"\n    {cells[6]}" if len(cells) > 6 and cells[6] else ""))
+        note = cells[6] if len(cells) > 6 else ""
+        print(" | ".join(str(c) for c in cells[:6]) + (f"\n    {note}" if note else ""))
     return 0
 
 
