@@ -152,6 +152,85 @@ NONCE_VARIABLE = {
 
 TRIVIAL_ASK = "ASK { ?product a <https://ekgf.github.io/dprod/DataProduct> }"
 
+# The per-caller mix (issue 15): six plain queries every kind of caller runs, the first
+# and third as in the channel mix. Services are content, so for a steward, a channel or an
+# admin these read their view graph as well as "read". Same shape as TEMPLATES; a pool of
+# None takes no parameter.
+CALLER_TEMPLATES: dict[str, tuple[str | None, bool, str, str]] = {
+    "products-by-theme": (*TEMPLATES["products-by-theme"], "?product"),
+    # how many products each publisher has (the whole catalogue, grouped)
+    "count-per-publisher": (
+        None,
+        True,
+        """SELECT ?publisher (COUNT(DISTINCT ?product) AS ?n) WHERE {
+  ?product a dprod:DataProduct ; dct:publisher ?publisher .
+  {nonce}
+} GROUP BY ?publisher ORDER BY DESC(?n) ?publisher""",
+        "?product",
+    ),
+    "offers-of-product": (*TEMPLATES["offers-of-product"], "?offer"),
+    # the services of a municipality with their legal basis
+    "services-with-legal": (
+        "municipalities",
+        True,
+        """SELECT ?service ?legal WHERE {
+  ?service a cpsv:PublicService ; dct:spatial <{param}> ; cv:hasLegalResource ?legal .
+  {nonce}
+} ORDER BY ?service ?legal LIMIT 100""",
+        "?service",
+    ),
+    # the services of a municipality with the name of their competent authority
+    "service-authority": (
+        "municipalities",
+        True,
+        """SELECT ?service ?authorityName WHERE {
+  ?service a cpsv:PublicService ; dct:spatial <{param}> ;
+           cv:hasCompetentAuthority ?authority .
+  ?authority foaf:name ?authorityName . FILTER(LANG(?authorityName) = "nb")
+  {nonce}
+} ORDER BY ?service ?authorityName LIMIT 100""",
+        "?service",
+    ),
+    # is there a service of a municipality with a legal basis?
+    "ask-service-legal": (
+        "municipalities",
+        False,
+        """ASK {
+  ?service a cpsv:PublicService ; dct:spatial <{param}> ; cv:hasLegalResource ?legal .
+  {nonce}
+}""",
+        "?service",
+    ),
+}
+CALLER_NAMES = list(CALLER_TEMPLATES)
+
+
+def caller_query(name: str, value: str | None, nonce: int, *, distinct: bool = False) -> str:
+    """A per-caller query with its parameter and an always-true filter on ``nonce`` (so
+    no answer cache can answer it). ``distinct``: its SELECT DISTINCT form, the reference
+    for a dataset read as a set of triples: in these six queries every variable left
+    out of the answer is fixed by those in it, so over a set of triples no row can come
+    twice, while a union that keeps each graph's copy of a triple (oxigraph's
+    ``--union-default-graph``, a list of graphs) repeats rows."""
+    _pool, _ordered, template, var = CALLER_TEMPLATES[name]
+    filt = f"FILTER({var} != <urn:bench:nonce:{nonce}>)"
+    if distinct and template.startswith("SELECT "):
+        template = "SELECT DISTINCT " + template[len("SELECT ") :]
+    return PREFIXES + template.replace("{param}", value or "").replace("{nonce}", filt)
+
+
+def caller_values(params: dict[str, list[str]], reps: int, seed: int) -> list[dict[str, str]]:
+    """For each repetition, one drawn parameter value per per-caller query (every caller
+    gets the same values, each with its own nonce)."""
+    rng = random.Random(f"{seed}:callers")
+    out = []
+    for _ in range(reps):
+        row = {}
+        for name, (pool, *_rest) in CALLER_TEMPLATES.items():
+            row[name] = params[pool][rng.randrange(len(params[pool]))] if pool else ""
+        out.append(row)
+    return out
+
 
 def load_params(path: Any) -> dict[str, list[str]]:
     params = json.loads(open(path, encoding="utf-8").read())
@@ -229,11 +308,14 @@ def _canonical(lexical: str, datatype: str) -> str:
     return f'"{lexical}"^^<{datatype}>'
 
 
-def normalise(name: str | None, media: str, body: bytes) -> Any:
+def normalise(name: str | None, media: str, body: bytes, *, multiset: bool = False) -> Any:
     """Comparable form of an answer: ``("boolean", b)``, ``("rows", [...])`` or
-    ``("triples", [...])``."""
+    ``("triples", [...])``. ``multiset``: unordered rows keep their repeats (sorted), so
+    two answers compare as multisets: a row repeated by reading a triple twice shows."""
     media = media.split(";")[0].strip().lower()
     ordered = TEMPLATES[name][1] if name in TEMPLATES else False
+    if name in CALLER_TEMPLATES:
+        ordered = CALLER_TEMPLATES[name][1]
     if media in ("application/sparql-results+json", "application/json"):
         data = json.loads(body)
         if "boolean" in data:
@@ -243,7 +325,9 @@ def normalise(name: str | None, media: str, body: bytes) -> Any:
             tuple(_term(b[v]) if v in b else "UNBOUND" for v in names)
             for b in data["results"]["bindings"]
         ]
-        return ("rows", rows if ordered else sorted(set(rows)))
+        if ordered:
+            return ("rows", rows)
+        return ("rows", sorted(rows) if multiset else sorted(set(rows)))
     fmt = {
         "application/n-triples": ox.RdfFormat.N_TRIPLES,
         "text/turtle": ox.RdfFormat.TURTLE,

@@ -173,9 +173,9 @@ def start_eti(store: Path, logdir: Path, *, env: dict[str, str] | None = None) -
     )
 
 
-def start_oxigraph(location: Path, logdir: Path) -> Server:
+def start_oxigraph(location: Path, logdir: Path, name: str = "") -> Server:
     port = free_port()
-    log = logdir / "oxigraph-serve.log"
+    log = logdir / f"oxigraph-serve{'-' + name if name else ''}.log"
     process = subprocess.Popen(
         [
             tool("oxigraph"),
@@ -220,6 +220,18 @@ def start_rdflib(nquads: Path, logdir: Path, limit: float = 600) -> Server:
         return r.status_code == 200
 
     return _wait_ready(server, probe, limit)
+
+
+def token(store: Path, *args: str) -> str:
+    """A bearer token made with ``eti token create ARGS`` in the embedded store at
+    ``store`` (before a server opens it)."""
+    out = subprocess.run(
+        [tool("eti"), "token", "create", "--name", "bench", "--store", str(store), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
 
 
 def timed(

@@ -14,6 +14,11 @@ Generates a seeded catalogue, then measures on this machine, on loopback:
   ASK: ``eti serve`` (anonymous) against ``oxigraph serve --union-default-graph`` and
   rdflib-endpoint, both holding exactly the triples an anonymous ETI caller sees; every
   answer is compared across the servers first;
+* every kind of caller (``bench/callers.py``): the steward of the largest organisation,
+  the channel with the most agreements and an admin against the anonymous caller on six
+  plain queries with unique texts, the admin also against ``oxigraph serve
+  --union-default-graph`` holding every graph (same rows, as a multiset); the storage
+  of the per-caller view graphs;
 * memory (RSS of the server's process tree) after the mix.
 
 Prints one table (metric | ETI | peer | ratio | goal | met?) with medians and the
@@ -43,6 +48,7 @@ import requests
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import callers  # noqa: E402
 import generate  # noqa: E402
 import load  # noqa: E402
 import mix  # noqa: E402
@@ -94,12 +100,16 @@ class Bench:
 
     # -- bulk load -----------------------------------------------------------------------
 
-    def bulk_load(self, folder: Path, reps: int, keep: str | None) -> dict:
+    def bulk_load(
+        self, folder: Path, reps: int, keep: str | None, keep_oxigraph: str | None = None
+    ) -> dict:
         """``eti restore`` and ``oxigraph load`` of the same dump, ``reps`` times each.
 
-        The last restored store is kept as ``keep``. A restore that runs past the cap is
-        stopped; then the store ``oxigraph load`` wrote is kept instead (the dump holds
-        the catalogue's derived views, so it is the same catalogue)."""
+        The last restored store is kept as ``keep``, and the last store oxigraph wrote as
+        ``keep_oxigraph`` (the admin's peer: every graph of the dump). A restore that runs
+        past the cap is stopped; then a copy of the store ``oxigraph load`` wrote is kept
+        instead (the dump holds the catalogue's derived views, so it is the same
+        catalogue)."""
         nq = folder / "catalogue.nq"
         eti_times, ox_times = [], []
         logfile = self.work / "load.log"
@@ -126,8 +136,10 @@ class Bench:
                 )
             )
             if last and took is None:
-                ox_dir.rename(self.fresh(keep))
+                shutil.copytree(ox_dir, self.fresh(keep))
                 fallback = True
+            if last and keep_oxigraph:
+                ox_dir.rename(self.fresh(keep_oxigraph))
             else:
                 shutil.rmtree(ox_dir, ignore_errors=True)
         manifest = json.loads((folder / "manifest.json").read_text())
@@ -155,7 +167,7 @@ class Bench:
             str(self.args.seed),
         ]
         if profile:
-            cmd += ["--profile", str(self.out / "profile-registration")]
+            cmd += ["--profile", str(self.out / f"profile-registration-{store.name}")]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=1800)
         if out.returncode != 0:
             raise RuntimeError(f"registration bench failed: {out.stderr[-3000:]}")
@@ -165,6 +177,16 @@ class Bench:
         gen = generate.Generator(self.args.seed)
         chosen = next(o for o in gen.orgs if o.orgnr == org)
         session = requests.Session()
+        # a read first: the steward's view exists, so every write below keeps it
+        session.post(
+            server.url,
+            data=mix.TRIVIAL_ASK.encode(),
+            headers={
+                "Content-Type": "application/sparql-query",
+                "Authorization": f"Bearer {token}",
+            },
+            timeout=600,
+        ).raise_for_status()
         times, statuses = [], []
         n = 0
         while len(times) < count + 3 and n < 100 * (count + 3):
@@ -333,7 +355,7 @@ class Bench:
         else:
             r["bulk_small"] = None
         self.log(f"bulk load {a.products} products")
-        r["bulk"] = self.bulk_load(big, 1, keep="store")
+        r["bulk"] = self.bulk_load(big, 1, keep="store", keep_oxigraph="oxigraph-all")
         if small == big:
             shutil.copytree(self.work / "store", self.fresh("store-small"))
         elif not a.load_reps:
@@ -370,28 +392,10 @@ class Bench:
         t = time.perf_counter()
         gen = generate.Generator(a.seed)
         steward_org = gen.orgs[len(gen.orgs) // 2].orgnr
-        token = (
-            subprocess.run(
-                [
-                    peers.tool("eti"),
-                    "token",
-                    "create",
-                    "--role",
-                    "steward",
-                    "--org",
-                    steward_org,
-                    "--name",
-                    "bench",
-                    "--store",
-                    str(self.work / "store"),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        token = peers.token(self.work / "store", "--role", "steward", "--org", steward_org)
+        chosen = callers.run_tool("choose", self.work / "store")
+        keys = callers.tokens(self.work / "store", chosen)
+        r["callers"] = {"chosen": chosen}
         opub = self.fresh("oxigraph-public")
         r["oxigraph_public_load_s"] = peers.timed(
             [
@@ -464,6 +468,32 @@ class Bench:
         }
         self.phase("query load", t)
 
+        # 5b. every kind of caller on the same six queries; the admin against oxigraph
+        # serve holding every graph
+        t = time.perf_counter()
+        self.log(f"per-caller mix: {chosen}")
+        oxall = peers.start_oxigraph(self.work / "oxigraph-all", self.work, name="all")
+        self.servers.append(oxall)
+        r["callers"].update(
+            callers.measure(
+                eti,
+                oxall,
+                keys,
+                params,
+                reps=a.caller_reps,
+                seed=a.seed,
+                timeout=a.eti_query_timeout + 20,
+                log=self.log,
+            )
+        )
+        r["callers"]["memory_mib"] = {
+            "eti": round(eti.rss_mib(), 1),
+            "oxigraph": round(oxall.rss_mib(), 1),
+        }
+        oxall.stop()
+        self.servers.remove(oxall)
+        self.phase("per-caller mix", t)
+
         # 6. registration over HTTP
         t = time.perf_counter()
         self.log("registration over HTTP")
@@ -483,6 +513,7 @@ class Bench:
         eti.stop()
         ox.stop()
         self.servers.clear()
+        r["callers"]["overhead"] = callers.run_tool("overhead", self.work / "store")
 
         # 7. registration in process, once no server holds the stores (it adds products,
         # so it comes after the query comparison)
@@ -907,6 +938,8 @@ def table(r: dict) -> tuple[str, list[dict]]:
             verdict(ratio is not None and ratio <= 2.0),
         )
 
+    callers.table_rows(r, row)
+
     head = ["metric", "ETI", "peer", "ratio", "goal", "met?"]
     cells = [[x["metric"], x["eti"], x["peer"], x["ratio"], x["goal"], x["met"]] for x in rows]
     widths = [max(len(str(c[i])) for c in [head, *cells]) for i in range(len(head))]
@@ -948,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--unique-count", type=int, default=20_000)
     parser.add_argument("--registrations", type=int, default=30)
+    parser.add_argument("--caller-reps", type=int, default=5, help="unique texts per query")
     parser.add_argument("--load-reps", type=int, default=2, help="bulk loads of 1,000 products")
     parser.add_argument("--validation-cap", type=float, default=45.0, help="s, after parsing")
     parser.add_argument("--restore-cap", type=float, default=180.0, help="s per 10k products")
@@ -969,6 +1003,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.reps, args.duration, args.ask_duration = 1, 3.0, 2.0
         args.registrations, args.load_reps, args.rdflib_budget = 8, 0, 20.0
+        args.caller_reps = 2
     bench = Bench(args)
     try:
         results = bench.run()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -231,31 +231,32 @@ class Catalogue:
     def access(
         self, who: Identity, *, purpose: str | None = None, today: date | None = None
     ) -> Access:
-        """What ``who`` may read now, for ``purpose`` (None: any purpose its agreements
-        permit): the graphs of its view and the agreements that open content in it.
-
-        Kept until the next write or the next day (the answer depends on nothing else):
-        a channel with many agreements would otherwise pay a lookup per agreement on
-        every request.
-        """
-        day = today or clock.today()
-        if not isinstance(self.store, OxigraphStore):  # others may write a remote store
-            return self._access(who, purpose=purpose, today=day)
-        key = (who.role, who.org, who.channel, purpose, day)
-        generation = self.store.generation  # before the reads: see open_content
+        """What ``who`` may read now (see ``_access``), worked out once per caller, purpose
+        and day between two writes to the embedded store: an admin's view lists every
+        graph of the catalogue (a scan of the whole store) and every view is reconciled
+        with its sources, which only a write can change. A remote store may be written
+        by others, so there it is worked out on every call."""
+        if not isinstance(self.store, OxigraphStore):
+            return self._access(who, purpose=purpose, today=today)
+        # the generation is read first: an access worked out while a write lands is kept
+        # under the older generation, never served as the newer one's
+        generation = self.store.generation
+        key = (who.role, who.org, who.channel, purpose, today or clock.today())
         kept = self._accesses.get(key)
-        if kept is not None and kept[0] == generation:
-            return kept[1]
-        access = self._access(who, purpose=purpose, today=day)
-        if self.store.generation == generation:  # nothing written meanwhile (nor by us)
+        if kept is None or kept[0] != generation:
+            kept = (generation, self._access(who, purpose=purpose, today=today))
             with _RUNNER_LOCK:
                 if len(self._accesses) > 4096:
                     self._accesses.clear()
-                self._accesses[key] = (generation, access)
-        return access
+                self._accesses[key] = kept
+        access = kept[1]
+        return replace(access, graphs=list(access.graphs), agreements=list(access.agreements))
 
-    def _access(self, who: Identity, *, purpose: str | None, today: date) -> Access:
-        """``access`` worked out from the store (see there).
+    def _access(
+        self, who: Identity, *, purpose: str | None = None, today: date | None = None
+    ) -> Access:
+        """What ``who`` may read now, for ``purpose`` (None: any purpose its agreements
+        permit): the graphs of its view and the agreements that open content in it.
 
         Everyone reads the public view (metadata, records, vocabularies) and the content
         of products with an open offer; a steward also its organisation's content and

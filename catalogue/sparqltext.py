@@ -52,6 +52,7 @@ class QueryInfo:
     services: list[str | None] = field(default_factory=list)  # None: SERVICE ?variable
     graphs: list[str] = field(default_factory=list)  # every graph IRI an update names
     variable_graph: bool = False  # GRAPH ?g somewhere
+    uses_graph: bool = False  # the keyword GRAPH somewhere (only it reads named graphs)
     all_graphs: bool = False  # DROP/CLEAR ALL or NAMED
     load: bool = False  # LOAD <url>
     depth: int = 0  # deepest nesting of { ( [
@@ -142,6 +143,8 @@ def inspect(text: str, base: str | None = None) -> QueryInfo:
                 info.graphs.append(iri)
         elif upper in ("GRAPH", "WITH", "INTO", "TO", "USING", "NAMED") and i + 1 < len(tokens):
             nxt = tokens[i + 1]
+            if upper == "GRAPH":
+                info.uses_graph = True
             if nxt[0] == "var" and upper == "GRAPH":
                 info.variable_graph = True
             iri = resolve(*nxt)
@@ -183,8 +186,10 @@ def dataset(
 
     The protocol's ``default-graph-uri``/``named-graph-uri`` win over the query's
     FROM/FROM NAMED (SPARQL 1.1 Protocol §2.1.4); with neither, the default graph is
-    the union of the view and every graph of the view is reachable by name. A graph
-    outside the view is simply absent: it reads as empty.
+    the union of the view and every graph of the view is reachable by name (a text
+    without the keyword GRAPH reads no graph by name, so none is listed: an admin's
+    view lists every graph of the catalogue). A graph outside the view is simply
+    absent: it reads as empty.
     """
     allowed = set(view)
     if default_graph_uri or named_graph_uri:
@@ -192,5 +197,5 @@ def dataset(
     elif info.has_dataset:
         wanted_default, wanted_named = info.from_graphs, info.from_named
     else:
-        return list(view), list(view)
+        return list(view), list(view) if info.uses_graph else []
     return ([g for g in wanted_default if g in allowed], [g for g in wanted_named if g in allowed])

@@ -1,6 +1,7 @@
 """The benchmark's generator (bench/generate.py) on 20 products: its dump restores, its
-products conform to the shared rules, and the peers' file is the anonymous view.
-No timing is asserted here; ``make bench`` measures."""
+products conform to the shared rules, and the peers' file is the anonymous view; the
+per-caller part (bench/callers.py) produces its rows, and every caller's
+answers equal the definition. No timing is asserted here; ``make bench`` measures."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from eti.catalogue import rdfio, registry, validation
 from eti.catalogue.auth import Identity
+from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 from eti.catalogue.graphs import rebuild_public
 from eti.catalogue.namespaces import AGENTS, PUBLIC
@@ -21,8 +23,10 @@ from eti.catalogue.store import OxigraphStore
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+import callers  # noqa: E402
 import generate  # noqa: E402
 import mix  # noqa: E402
+import peers  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -134,6 +138,96 @@ def test_every_query_of_the_mix_runs_on_the_peer_file(generated: Path) -> None:
         else:
             list(result)
     assert len(set(texts[len(mix.NAMES) :])) == 2 * len(mix.NAMES)  # unique texts
+
+
+def _identity(caller: str, chosen: dict) -> Identity:
+    if caller == "steward":
+        return Identity(role="steward", org=chosen["steward"]["org"])
+    if caller == "channel":
+        return Identity(role="channel", channel=chosen["channel"]["channel"])
+    return Identity(role="admin")
+
+
+def _definition(store: OxigraphStore, text: str, graphs: list[str]) -> bytes:
+    """The answer over the caller's graphs listed one by one (the definition of its
+    view), as SPARQL JSON."""
+    result = store.query(text, default_graph=graphs)
+    if isinstance(result, ox.QueryBoolean):
+        return b'{"head": {}, "boolean": %s}' % (b"true" if bool(result) else b"false")
+    return result.serialize(format=ox.QueryResultsFormat.JSON)
+
+
+def test_per_caller_rows_and_answers_equal_the_definition(generated: Path, tmp_path: Path) -> None:
+    """The per-caller part of the bench runs against a real eti serve and oxigraph serve
+    and yields a row per caller and query; then, in process, every caller's answer to
+    each query (read + its view graph) equals the same query over its graph list."""
+    data = generated
+    store_dir, ox_dir = tmp_path / "store", tmp_path / "oxigraph"
+    log = tmp_path / "load.log"
+    peers.timed(
+        [peers.tool("eti"), "restore", str(data / "catalogue.nq"), "--store", str(store_dir)],
+        log=log,
+    )
+    peers.timed(
+        [
+            peers.tool("oxigraph"),
+            "load",
+            "--location",
+            str(ox_dir),
+            "--file",
+            str(data / "catalogue.nq"),
+        ],
+        log=log,
+    )
+    chosen = callers.run_tool("choose", store_dir)
+    assert chosen["steward"]["products"] >= 1 and chosen["channel"]["agreements"] >= 1
+    keys = callers.tokens(store_dir, chosen)
+    params = mix.load_params(data / "params.json")
+    eti = peers.start_eti(store_dir, tmp_path)
+    try:
+        peer = peers.start_oxigraph(ox_dir, tmp_path, name="all")
+        try:
+            result = callers.measure(
+                eti, peer, keys, params, reps=1, seed=1, timeout=60, log=lambda m: None
+            )
+        finally:
+            peer.stop()
+    finally:
+        eti.stop()
+    for caller in callers.CALLERS:
+        assert all(s == [200] for s in result["statuses"][caller].values()), result["statuses"]
+    checks = [x for v in result["admin_check"].values() for x in v]
+    assert checks and all(x["no_repeats"] and x["as_oxigraph"] for x in checks), checks
+    result["chosen"] = chosen
+    result["overhead"] = callers.run_tool("overhead", store_dir)
+    assert result["overhead"]["view_quads"] > 0  # the callers' reads built their views
+    rows: list[tuple] = []
+    callers.table_rows({"callers": result}, lambda *cells: rows.append(cells))
+    per_query = [r for r in rows if r[0].endswith(" (ms)") and "first read" not in r[0]]
+    assert len(per_query) == 4 * len(mix.CALLER_NAMES)  # steward, channel, admin; admin vs oxigraph
+    assert any(r[0].startswith("admin: no repeated row") and r[5] == "yes" for r in rows)
+
+    values = mix.caller_values(params, 2, 5)
+    settings = Settings(query_workers=0, answer_cache=0)
+    with Catalogue(settings, store=OxigraphStore(store_dir)) as cat:
+        for caller in ("steward", "channel", "admin"):
+            access = cat.access(_identity(caller, chosen))
+            for row in values:
+                for name in mix.CALLER_NAMES:
+                    text = mix.caller_query(name, row[name], 7)
+                    got = cat.answer(text, graphs=access.graphs)
+                    mine = mix.normalise(name, got.media, b"".join(got.chunks), multiset=True)
+                    # over a list of graphs a triple in two of them counts twice: the
+                    # definition's rows are its DISTINCT answer (see mix.caller_query)
+                    body = _definition(
+                        cat.store,
+                        mix.caller_query(name, row[name], 7, distinct=True),
+                        access.graphs,
+                    )
+                    wanted = mix.normalise(
+                        name, "application/sparql-results+json", body, multiset=True
+                    )
+                    assert mine == wanted, (caller, name)
 
 
 def generate_counts(folder: Path) -> dict:

@@ -45,7 +45,8 @@ def test_construct_form_is_read_before_its_template() -> None:
 
 def test_dataset_stays_within_the_view() -> None:
     view = ["urn:public", "urn:content:a"]
-    assert dataset(view, QueryInfo()) == (view, view)
+    assert dataset(view, QueryInfo(uses_graph=True)) == (view, view)
+    assert dataset(view, QueryInfo()) == (view, [])  # no GRAPH: no graph read by name
     assert dataset(view, inspect("SELECT * FROM <urn:secret> WHERE {?s ?p ?o}")) == ([], [])
     assert dataset(
         view,

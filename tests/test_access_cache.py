@@ -1,0 +1,74 @@
+"""A caller's view is worked out once between two writes (issue 15): an admin's lists
+every graph of the catalogue, and listing them scans the whole store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from eti.catalogue import clock, sparqltext
+from eti.catalogue.auth import Identity
+from eti.catalogue.config import Settings
+from eti.catalogue.core import Catalogue
+from eti.catalogue.store import OxigraphStore
+
+ADMIN = Identity(role="admin")
+
+
+@pytest.fixture
+def cat(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with Catalogue(Settings(query_workers=0), store=OxigraphStore(tmp_path / "store")) as c:
+        c.prepare(demo_if_empty=True)
+        yield c
+
+
+def test_admin_access_scanned_the_whole_store_on_every_read(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = []
+    named_graphs = cat.store.named_graphs
+
+    def counting() -> list[str]:
+        listed.append(1)
+        return named_graphs()
+
+    monkeypatch.setattr(cat.store, "named_graphs", counting)
+    first = cat.access(ADMIN)  # builds the admin's view: a write
+    listed.clear()
+    second, third = cat.access(ADMIN), cat.access(ADMIN)
+    assert len(listed) <= 1  # once after the view was built, then kept
+    assert second.graphs == third.graphs == first.graphs
+    assert second.default == [*third.default]
+    third.graphs.append("urn:x")  # a caller's copy: changing it changes nothing kept
+    assert "urn:x" not in cat.access(ADMIN).graphs
+    listed.clear()
+    cat.access(ADMIN, today=clock.today() + timedelta(days=1))  # another day: worked out
+    assert len(listed) == 1
+
+
+def test_a_write_is_seen_by_the_next_access(cat: Catalogue) -> None:
+    before = cat.access(ADMIN)
+    graph = "urn:eti:graph:agreement:cache-test"
+    cat.store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:a> <urn:b> <urn:c> }} }}")
+    after = cat.access(ADMIN)
+    assert graph not in before.graphs and graph in after.graphs
+    rows = cat.query("ASK { <urn:a> <urn:b> <urn:c> }", graphs=after.graphs)
+    assert bool(rows)
+
+
+def test_a_query_without_graph_was_given_every_graph_of_the_view_by_name(
+    cat: Catalogue,
+) -> None:
+    """Every graph of an admin's view (all of the catalogue's) went to the engine as a
+    named graph, on every query, even one that reads no graph by name."""
+    view = cat.access(ADMIN).graphs
+    plain = sparqltext.inspect("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    assert sparqltext.dataset(view, plain) == (view, [])
+    named = sparqltext.inspect("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert sparqltext.dataset(view, named) == (view, view)
+    # by name, every graph of the view stays reachable; without GRAPH, the same triples
+    rows = cat.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", graphs=view)
+    assert {row["g"].value for row in rows} == {g for g in view if g and cat.store.count(g)}
+    assert bool(cat.query("ASK { ?s a <https://ekgf.github.io/dprod/DataProduct> }", graphs=view))
