@@ -5,11 +5,14 @@ IRIs: the product, its datasets, offers, services, contact points…). A product
 description and content may state triples only about resources that product owns, plus
 references (objects) to anything. Statements about another product's resource are
 refused (403, naming the resource and its owner) unless they are exactly what the owner
-already states: several products may cite the same legal resource (``ftrl § 9-10``) as
-long as they say the same about it. Resources the catalogue curates (organisations,
-channels and places in the agents graph, Los and the EU vocabularies, agreements) follow
-the same rule against the graph that describes them. Blank nodes belong to the graph
-they are in; the catalogue's own names (``urn:eti:…``) belong to nobody else.
+already publishes (its description, or its content when open: what an owner keeps
+closed is never restated, which would publish it, and a refusal reads the same whether
+the owner states it or not): several products may cite the same legal resource
+(``ftrl § 9-10``) as long as they say the same about it. Resources the catalogue
+curates (organisations, channels and places in the agents graph, Los and the EU
+vocabularies, agreements) follow the same rule against the graph that describes them.
+Blank nodes belong to the graph they are in; the catalogue's own names (``urn:eti:…``)
+belong to nobody else.
 
 Because of this rule every decision the catalogue reads from the shared views (open
 content, an offer's owner, a service's title in a situation, search) comes from the
@@ -34,6 +37,7 @@ from .namespaces import (
     RECORDS,
     STAGED,
     SYSTEM,
+    VOCABULARIES,
     content_graph,
     is_valid_id,
     product_graph,
@@ -44,6 +48,7 @@ RESERVED = "urn:eti:"  # names the catalogue mints for itself
 _NOT_SOURCES = (PUBLIC, OPEN, READ, STAGED, OWNERS, RECORDS, SYSTEM)
 _NOT_SOURCE_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 _OWNED_BY = ox.NamedNode(OWNED_BY)
+_PUBLIC_SOURCES = (AGENTS, VOCABULARIES)  # curated and read by everyone
 
 
 class OwnershipError(Exception):
@@ -139,7 +144,9 @@ def check(
                 elsewhere.setdefault(graph, set()).add(_key(row["p"], row["o"]))
         if elsewhere:
             graph = AGENTS if AGENTS in elsewhere else sorted(elsewhere)[0]
-            have = set().union(*elsewhere.values())
+            # only what the public graphs say may be restated (an agreement's statements
+            # are for its parties: restating them would publish them)
+            have = set().union(*(k for g, k in elsewhere.items() if g in _PUBLIC_SOURCES))
             _refuse_new(about, have, f"the catalogue describes it in <{graph}>")
             continue
         pending[subject.value] = ident

@@ -31,6 +31,7 @@ from .store import Store, bind_inline
 from .writes import WRITE_LOCK
 
 _SOURCE = ox.NamedNode(VIEW_SOURCE)
+_ONE_BY_ONE = 64  # more new sources than this: the view is filled in one pass, not one a source
 
 
 def name(key: str) -> str:
@@ -66,8 +67,11 @@ def ensure(store: Store, key: str, wanted: Iterable[str]) -> str:
             ops.append(f"DELETE DATA {{ GRAPH <{VIEWS}> {{ {body} }} }}")
         ops.append(insert_data({VIEWS: [ox.Triple(v, _SOURCE, ox.NamedNode(g)) for g in new]}))
         ops.append(bind_inline(queries.load("views-prune"), {"v": v}))
-        for g in new:
-            ops.append(bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g), "v": v}))
+        if len(new) > _ONE_BY_ONE:  # a view built anew: one pass over all its sources
+            ops.append(bind_inline(queries.load("views-add"), {"v": v}))
+        else:
+            for g in new:
+                ops.append(bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g), "v": v}))
         ops.append(queries.load("drop-staged"))
         store.update(combine(ops))
     return view

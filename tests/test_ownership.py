@@ -163,6 +163,23 @@ def test_a_shared_legal_resource_may_be_cited_as_its_owner_states_it(client, tok
     refused(post(client, tokens["nav"], body(extra, "nav-eierskap-2")), legal, "nav-pleiepenger")
 
 
+def test_restating_what_an_owner_keeps_closed_published_it(client, tokens, catalogue) -> None:
+    """Found by the randomised test: an open product restating, word for word, a triple of
+    Flekkefjord's closed content put it in the anonymous view (and 201 against 403 told
+    whether the closed content holds a guessed triple)."""
+    requirement = EX + "products/flekkefjord-parorendestotte/services/omsorgsstonad/requirement"
+    held = f"<{requirement}> a <http://data.europa.eu/m8g/Requirement> ."
+    guessed = f"<{requirement}> a <http://data.europa.eu/m8g/Evidence> ."
+    before = dump(catalogue)
+    first = post(client, tokens["nav"], body(held))
+    second = post(client, tokens["nav"], body(guessed))
+    assert first.status_code == second.status_code == 403
+    assert first.json["detail"].split("(")[0] == second.json["detail"].split("(")[0]
+    assert dump(catalogue) == before
+    rows = catalogue.store.query(f"ASK {{ GRAPH <{READ}> {{ {held} }} }}")
+    assert not bool(rows)
+
+
 def test_curated_agents_and_concepts_are_not_rewritten_by_products(client, tokens) -> None:
     los = "https://psi.norge.no/los/ord/ytelser-ved-sykdom-i-familien"
     extra = f'<{los}> <http://www.w3.org/2004/02/skos/core#prefLabel> "Gratis penger"@nb .'

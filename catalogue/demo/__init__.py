@@ -114,12 +114,18 @@ def example_queries() -> dict[str, str]:
     }
 
 
+def _is_open(product: Product) -> bool:
+    return any(t.object.value == "https://w3id.org/eti#OpenOffer" for t in product.description)
+
+
 def load(store: Store, *, now: datetime | None = None) -> dict[str, int]:
     """Put the whole demo catalogue into ``store`` (idempotent: graphs are replaced), its
     dates moved to the day of ``now`` (default: the catalogue's clock)."""
     now = now or clock.now()
     replace_graphs(store, {AGENTS: agents()})
-    items = products(now.date())
+    # products with an open offer first: a resource two products cite (a legal resource)
+    # then belongs to the one that publishes it, and the other may restate it
+    items = sorted(products(now.date()), key=lambda p: (not _is_open(p), p.ident))
     for product in items:
         registry.put_product(
             store,
