@@ -11,18 +11,21 @@ The municipality facet is where a product applies: the places of its ``dct:spati
 and every place within them (``dct:isPartOf``), so a national product is found under
 Flekkefjord too; a filter value may be a place IRI or its number ("4207").
 
-Incremental, never rebuilt. Each process holds its own index in memory and catches up
-from the store: every write door stamps the product's catalogue record with
-``dct:modified`` and a new ``dcat:version``, so one query (``search-changes``) lists the
-records changed since the last look (less a safety margin for clock skew and slow
-commits), and only products whose version differs from the indexed one are read again
-and replaced (or removed, when withdrawn). The first look lists every record. A process
-looks on the next request after its own write (the store's generation changed); over a
-remote store, which other processes write too, it looks on every request, so a write
-through one process is found through another on its next request. Every ``RECONCILE``
-seconds a look lists all records (still re-indexing only what differs), which catches
-writes that bypassed the record stamps (a restore of old records). Labels of facet
-values (vocabularies, agents, places) are small and re-read every ``TTL`` seconds.
+Incremental, never rebuilt. Each process holds its own index (in memory) and catches up
+from the store, which all processes share: every write door stamps the product's
+catalogue record with ``dct:modified`` (whole seconds) and a new ``dcat:version``. A look
+(``search-changes``) reads the records stamped in each second since the previous look,
+less ``MARGIN`` (slow commits, clock skew): one index lookup per second, not a scan of
+the records. Only products whose version differs from the indexed one are read again
+(three small queries each) and replaced in the index, or removed when withdrawn. A
+process looks on its first search (listing every record, ``search-records``), after its
+own writes (the store's generation changed; nobody else writes an embedded store), and
+over a remote store, which other processes write too, on every request: a write through
+one process is found through another on its next request. A gap longer than ``WINDOW``,
+and every ``RECONCILE`` seconds, a look lists every record instead (still re-indexing
+only what differs), which also catches records written with older stamps (a restore).
+Labels of facet values (vocabularies, agents, places) are small and re-read every
+``TTL`` seconds.
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyoxigraph as ox
 
 from . import clock, queries
-from .namespaces import ETI, XSD, content_graph
+from .namespaces import ETI, content_graph
+from .registry import record_stamp
 from .store import Store
 from .textindex import Document, TextIndex, pick
 
@@ -64,10 +68,11 @@ SUFFIXES = (
 )
 FACETS = ("theme", "publisher", "event", "municipality", "status")
 TTL = 30.0  # seconds facet labels and places may serve before they are read again
-RECONCILE = 300.0  # seconds between looks that list every record
-MARGIN = timedelta(minutes=2)  # a look also lists records stamped this long before the last
+RECONCILE = 3600.0  # seconds between looks that list every record
+MARGIN = timedelta(minutes=2)  # a look also reads records stamped this long before the last
+SKEW = timedelta(seconds=10)  # ... and this far ahead (another process's clock)
+WINDOW = timedelta(hours=2)  # a longer gap since the last look lists every record
 BULK = 50  # more changed products than this are read by whole-catalogue queries
-EPOCH = "0001-01-01T00:00:00Z"
 
 
 def fold(text: str) -> str:
@@ -163,42 +168,33 @@ class Searcher:
         self.reindexed = 0  # documents written to the index by this process
         self._versions: dict[str, tuple[str, str]] = {}  # product IRI → (id, version)
         self._generation: int | None = None
-        self._since: str | None = None  # the watermark of the next look
+        self._since: datetime | None = None  # the next look reads records stamped since
         self._labels_at = self._listed_at = -RECONCILE
         self._lock = threading.Lock()
 
     def index(self) -> Searcher:
         """This searcher, caught up with the store (``documents``, ``labels``, ``places``)."""
-        now = time.monotonic()
-        if (
-            self.store.kind == "remote"
-            or self._generation != self.store.generation
-            or now - self._listed_at >= RECONCILE
-            or now - self._labels_at >= TTL
-        ):
-            with self._lock:
-                self._catch_up()
+        with self._lock:
+            self._catch_up()
         return self
 
     def _catch_up(self) -> None:
-        now = time.monotonic()
+        now, look = time.monotonic(), clock.now()
         generation = self.store.generation  # read first: a write landing meanwhile is seen next
         if now - self._labels_at >= TTL:
             self._read_labels()
             self._labels_at = now
-        if (
-            self.store.kind != "remote"
-            and generation == self._generation
-            and now - self._listed_at < RECONCILE
-        ):
-            return
         full = self._since is None or now - self._listed_at >= RECONCILE
-        since = EPOCH if full else self._since
-        look = clock.now()
-        rows = self.store.query(
-            queries.load("search-changes"),
-            bindings={"since": ox.Literal(since, datatype=ox.NamedNode(XSD + "dateTime"))},
-        )
+        if not full and self.store.kind != "remote" and generation == self._generation:
+            # nobody else writes an embedded store: nothing changed since the last look
+            self._since = max(self._since, look - MARGIN)  # type: ignore[type-var]
+            return
+        if not full and look + SKEW - self._since > WINDOW:  # type: ignore[operator]
+            full = True  # a long gap (an idle process over a remote store)
+        if full:
+            rows = self.store.query(queries.load("search-records"))
+        else:
+            rows = self.store.query(_stamped(self._since, look + SKEW))  # type: ignore[arg-type]
         current: dict[str, tuple[str, str]] = {}
         gone: set[str] = set()
         for row in rows:
@@ -220,16 +216,16 @@ class Searcher:
             self._versions.pop(product, None)
         self._versions.update(changed)
         self._generation = generation
-        stamp = (look - MARGIN).isoformat(timespec="seconds").replace("+00:00", "Z")
-        self._since = stamp
+        self._since = look - MARGIN
 
     def _read(self, changed: dict[str, tuple[str, str]]) -> dict[str, Document]:
         """The documents of the ``changed`` products, read from the public graph."""
         if len(changed) > BULK:
             docs = _read_documents(self.store, None)
             docs = {iri: doc for iri, doc in docs.items() if iri in changed}
+            by_graph = {content_graph(ident): iri for iri, (ident, _) in changed.items()}
             for row in self.store.query(queries.load("search-life-events")):
-                doc = docs.get(row["product"].value)
+                doc = docs.get(by_graph.get(row["graph"].value, ""))
                 if doc is not None:
                     doc.facets.setdefault("event", set()).add(row["event"].value)
             return docs
@@ -321,6 +317,16 @@ class Searcher:
             if n:
                 counts[place] = n
         return counts
+
+
+def _stamped(start: datetime, end: datetime) -> str:
+    """``search-changes`` for the records stamped in each second from ``start`` to ``end``
+    (the VALUES block holds pyoxigraph's own serialisation of each instant)."""
+    seconds = int((end - start).total_seconds()) + 1
+    instants = " ".join(str(record_stamp(start + timedelta(seconds=i))) for i in range(seconds))
+    return queries.load("search-changes").replace(
+        "VALUES ?modified { }", f"VALUES ?modified {{ {instants} }}"
+    )
 
 
 def _read_documents(store: Store, product: ox.NamedNode | None) -> dict[str, Document]:

@@ -190,8 +190,8 @@ class TextIndex:
         lang: str,
     ) -> tuple[int, list[tuple[float, Document]], dict[str, dict[str, int]]]:
         """(total, the page of (score, document), counts per facet field) of the products
-        matching all of ``must``. Scored results rank by score, then title; unscored ones
-        by title in ``lang``."""
+        matching all of ``must``. Scored results rank by score (equal scores by title
+        within the hits fetched, not across pages); unscored ones by title in ``lang``."""
         searcher = self._index.searcher()
         query = (
             tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
