@@ -189,8 +189,8 @@ class Searcher:
             # nobody else writes an embedded store: nothing changed since the last look
             self._since = max(self._since, look - MARGIN)  # type: ignore[type-var]
             return
-        if not full and look + SKEW - self._since > WINDOW:  # type: ignore[operator]
-            full = True  # a long gap (an idle process over a remote store)
+        if not full and not timedelta(0) <= look + SKEW - self._since <= WINDOW:  # type: ignore[operator]
+            full = True  # a long gap (an idle process over a remote store), or a clock moved back
         if full:
             rows = self.store.query(queries.load("search-records"))
         else:
