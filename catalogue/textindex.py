@@ -33,6 +33,7 @@ FACET_FIELDS = ("theme", "publisher", "event", "spatial", "status")
 SORT_LANGS = ("nb", "nn", "en")  # titles kept sortable per display language
 ANALYZER = "eti_norwegian"
 MAX_BUCKETS = 65_000
+MAX_WORDS = 32  # distinct query words looked at (each costs a count)
 
 
 def fold(text: str) -> str:
@@ -149,7 +150,7 @@ class TextIndex:
         """The query for the words of ``q`` (None when it has none): every word must match
         one text field, a match in the title counting most, each word weighted by its
         rarity (log(1 + N/df), df the products it matches)."""
-        wanted = list(dict.fromkeys(self.stems(q)))
+        wanted = list(dict.fromkeys(self.stems(q)))[:MAX_WORDS]
         if not wanted:
             return None
         searcher = self._index.searcher()
@@ -191,7 +192,7 @@ class TextIndex:
     ) -> tuple[int, list[tuple[float, Document]], dict[str, dict[str, int]]]:
         """(total, the page of (score, document), counts per facet field) of the products
         matching all of ``must``. Scored results rank by score (equal scores by title
-        within the hits fetched, not across pages); unscored ones by title in ``lang``."""
+        within the page); unscored ones by title in ``lang``."""
         searcher = self._index.searcher()
         query = (
             tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
@@ -199,26 +200,29 @@ class TextIndex:
             else tantivy.Query.all_query()
         )
         order = "sort_" + (lang if lang in SORT_LANGS else "nb")
-        if scored:
-            result = searcher.search(query, offset + limit)
-            hits = [(score, _document(searcher.doc(a))) for score, a in result.hits]
+        total = searcher.search(query, 1).count
+        hits: list[tuple[float, Document]] = []
+        if offset >= total:
+            pass  # a page past the end (tantivy would make room for every hit before it)
+        elif scored:
+            found = searcher.search(query, offset + limit).hits[offset:]
+            hits = [(score, _document(searcher.doc(a))) for score, a in found]
             hits.sort(key=lambda h: (-h[0], pick(h[1].texts.get("title", {}), lang)))
-            hits = hits[offset:]
         else:
-            result = searcher.search(
+            found = searcher.search(
                 query, limit, order_by_field=order, order=tantivy.Order.Asc, offset=offset
-            )
-            hits = [(0.0, _document(searcher.doc(a))) for _, a in result.hits]
+            ).hits
+            hits = [(0.0, _document(searcher.doc(a))) for _, a in found]
         aggregations = {
             name: {"terms": {"field": name, "size": MAX_BUCKETS}}
             for name in (*FACET_FIELDS, "spatial_set")
         }
-        counted = searcher.aggregate(query, aggregations) if result.count else {}
+        counted = searcher.aggregate(query, aggregations) if total else {}
         counts = {
             name: {b["key"]: b["doc_count"] for b in counted.get(name, {}).get("buckets", [])}
             for name in aggregations
         }
-        return result.count, hits, counts
+        return total, hits, counts
 
 
 def _document(stored: tantivy.Document) -> Document:

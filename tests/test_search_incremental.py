@@ -91,3 +91,17 @@ def test_write_through_one_process_is_found_through_another(
     registry.withdraw(one.store, "nav-ny", who=NAV)
     assert _ids(two, "multebær") == []
     assert two.searcher.reindexed == read + 1
+
+
+def test_a_page_far_past_the_end_is_empty(client) -> None:  # type: ignore[no-untyped-def]
+    """tantivy makes room for every hit before the page asked for: a page past the end
+    must not reach it (nor make the API fail)."""
+    for q in ("", "pleiepenger"):
+        far = client.get("/api/products", query_string={"q": q, "page": 10**12, "per_page": 100})
+        assert far.status_code == 200
+        assert far.json["results"] == [] and far.json["total"] >= 1
+
+
+def test_a_query_of_many_words_is_bounded(catalogue: Catalogue) -> None:
+    words = " ".join(f"ord{i}" for i in range(5000))
+    assert catalogue.searcher.search("pleiepenger " + words)["total"] == 0
