@@ -347,7 +347,9 @@ def _check_scope(
         )
 
 
-def _lit_time(value: datetime) -> ox.Literal:
+def record_stamp(value: datetime) -> ox.Literal:
+    """A record's dct:modified: whole seconds, UTC, "Z" (the search index looks records up
+    by this exact form, second by second)."""
     text = value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return ox.Literal(text, datatype=ox.NamedNode(XSD + "dateTime"))
 
@@ -365,7 +367,7 @@ def _record_ops(
     record = ox.NamedNode(record_iri(ident))
     this = ox.NamedNode(record_iri(ident, version))
     agent = ox.NamedNode(agent_iri(who))
-    when = _lit_time(now)
+    when = record_stamp(now)
     if isinstance(issued, str):
         issued = ox.Literal(issued, datatype=ox.NamedNode(XSD + "dateTime"))
 
