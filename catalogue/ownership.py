@@ -7,8 +7,10 @@ references (objects) to anything. Statements about another product's resource ar
 refused (403, naming the resource and its owner) unless they are exactly what the owner
 already publishes (its description, or its content when open: what an owner keeps
 closed is never restated, which would publish it, and a refusal reads the same whether
-the owner states it or not): several products may cite the same legal resource
-(``ftrl § 9-10``) as long as they say the same about it. Resources the catalogue
+the owner states it or not). Legal resources (``eli:LegalResource``) are the shared
+reference resources: their description is public law, so several products may cite the
+same one (``ftrl § 9-10``), from open or closed content, as long as they say exactly the
+same about it. Resources the catalogue
 curates (organisations, channels and places in the agents graph, Los and the EU
 vocabularies, agreements) follow the same rule against the graph that describes them.
 Blank nodes belong to the graph they are in; the catalogue's own names (``urn:eti:…``)
@@ -49,6 +51,8 @@ _NOT_SOURCES = (PUBLIC, OPEN, READ, STAGED, OWNERS, RECORDS, SYSTEM)
 _NOT_SOURCE_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 _OWNED_BY = ox.NamedNode(OWNED_BY)
 _PUBLIC_SOURCES = (AGENTS, VOCABULARIES)  # curated and read by everyone
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_LEGAL = ox.NamedNode("http://data.europa.eu/eli/ontology#LegalResource")
 
 
 class OwnershipError(Exception):
@@ -123,11 +127,14 @@ def check(
         owner = pending.get(subject.value) or owner_of(store, subject)
         if owner == ident:
             continue
+        # a legal resource (typed so by the owner too, or the restatement differs) is a
+        # shared reference: its description is public law, restated from wherever it is
+        shared = any(t.predicate == _TYPE and t.object == _LEGAL for t in about)
         if owner is not None:
             have = {
                 _key(row["p"], row["o"])
                 for row in store.query(
-                    queries.load("owned-statements"),
+                    queries.load("owned-statements-all" if shared else "owned-statements"),
                     bindings={
                         "subject": subject,
                         "description": ox.NamedNode(product_graph(owner)),
@@ -146,7 +153,8 @@ def check(
             graph = AGENTS if AGENTS in elsewhere else sorted(elsewhere)[0]
             # only what the public graphs say may be restated (an agreement's statements
             # are for its parties: restating them would publish them)
-            have = set().union(*(k for g, k in elsewhere.items() if g in _PUBLIC_SOURCES))
+            readable = [k for g, k in elsewhere.items() if shared or g in _PUBLIC_SOURCES]
+            have = set().union(*readable)
             _refuse_new(about, have, f"the catalogue describes it in <{graph}>")
             continue
         pending[subject.value] = ident

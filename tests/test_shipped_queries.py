@@ -94,3 +94,16 @@ def test_shipped_queries_run_in_sparqlwrapper_sparqlstore_and_curl(
     }
     assert len(set(counts.values())) == 1, counts
     assert counts["curl"] > 0, f"{name} answered no rows"
+
+
+def test_a_shipped_query_was_refused_for_a_comment_that_read_service_colon() -> None:
+    """'One row per service: responsible agency' in a description line read, to the
+    fail-closed SERVICE check, as ``SERVICE :`` (the /query page's example then failed):
+    no shipped query may name an endpoint, in code or in words."""
+    from eti.catalogue import queries, sparqlguard
+
+    texts = {**demo.example_queries(), **{n: queries.load(n) for n in queries.names()}}
+    for name, text in texts.items():
+        if re.search(r"^\s*(INSERT|DELETE|DROP|CLEAR|LOAD|CREATE|WITH)\b", text, re.M | re.I):
+            continue  # an update of the catalogue's own: not a query a caller sends
+        assert sparqlguard.examine(text).services == [], name
