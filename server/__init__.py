@@ -37,6 +37,7 @@ def create_app(
 
     from . import (
         agreements,
+        feed,
         harvests,
         health,
         ontology,
@@ -57,6 +58,7 @@ def create_app(
         agreements.bp,
         situation.bp,
         openapi.bp,
+        feed.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -1,0 +1,91 @@
+"""``GET /feed``: the change feed, an LDES event stream (TREE) of what the caller may
+read; closed pages are immutable, the newest one is revalidated (ETag, 304)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from eti.catalogue import feed
+from eti.catalogue.core import Catalogue
+
+from . import conditional
+from .auth import identity
+from .errors import fail
+from .rdfbody import rdf_response
+
+bp = Blueprint("feed", __name__)
+
+FEED_MEDIA = [
+    "text/turtle",
+    "application/ld+json",
+    "application/n-triples",
+    "application/trig",
+    "application/n-quads",
+]
+_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_YEAR = 365 * 24 * 3600
+
+
+def _catalogue() -> Catalogue:
+    return current_app.extensions["eti"]
+
+
+def index() -> feed.FeedIndex:
+    """The feed index of the catalogue this application serves."""
+    cat = _catalogue()
+    return feed.index_for(
+        cat.store, page_size=cat.settings.feed_page_size, settle=cat.settings.feed_settle
+    )
+
+
+def _node(key: str) -> str:
+    return url_for("feed.stream", page=key, _external=True)
+
+
+def _media() -> str:
+    media = request.accept_mimetypes.best_match(FEED_MEDIA, default=None)
+    if media is None:
+        if request.accept_mimetypes.provided:
+            fail(406, "Not Acceptable", f"the feed is served as {', '.join(FEED_MEDIA)}")
+        media = FEED_MEDIA[0]
+    return media
+
+
+@bp.get("/feed")
+def stream() -> Response:
+    """The event stream (no ``page``) or one of its pages (``page``: ``start`` or the
+    time a page starts at, as its ``tree:node`` links give it)."""
+    media = _media()
+    iri = url_for("feed.stream", _external=True)
+    key = request.args.get("page")
+    headers = {"Vary": "Accept, Authorization"}
+    if key is None:
+        quads = feed.stream_quads(iri, _node(feed.START))
+        response = rdf_response(quads, media, headers={**headers, "Cache-Control": "no-cache"})
+        return conditional.by_content(response)
+    if key != feed.START and not _KEY.fullmatch(key):
+        fail(
+            400,
+            "Bad Request",
+            f"page {key!r} is neither 'start' nor a time (YYYY-MM-DDTHH:MM:SSZ): "
+            "follow the tree:node links from /feed",
+        )
+    cat, who = _catalogue(), identity()
+    found = index().page(key, feed.parties_of(cat.store, who))
+    if found is None:
+        fail(404, "Not Found", f"no page of the feed starts at {key}: follow tree:view from /feed")
+    readable = None
+    if who.role != "admin":
+        access = cat.access(who)
+        readable = access.opened | frozenset(access.graphs)
+    reader = feed.Reader(index(), who, readable)
+    quads = feed.page_quads(found, reader, iri, _node)
+    if found.next_key is None:
+        headers["Cache-Control"] = "no-cache"
+    else:
+        scope = "public" if who.anonymous else "private"
+        headers["Cache-Control"] = f"{scope}, max-age={_YEAR}, immutable"
+    response = rdf_response(quads, media, headers=headers)
+    return conditional.by_content(response)
