@@ -74,9 +74,10 @@ test-dates: $(STAMP)
 # The long reliability runs: 25 SIGKILLs of each deployment (embedded store; remote store:
 # eti serve, then oxigraph serve), a 60 s load, the whole hostile corpus and the fuzzers at
 # twice their examples. Ends with the "reliability figures" the README quotes.
-SOAK_TESTS := tests/test_crash.py tests/test_load.py tests/test_hostile.py tests/test_fuzz.py
+SOAK_TESTS := tests/test_crash.py tests/test_load.py tests/test_hostile.py tests/test_fuzz.py \
+  tests/test_feed_follow.py
 soak: $(STAMP)
-	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 ETI_FUZZ_EXAMPLES=2 \
+	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 ETI_FUZZ_EXAMPLES=2 ETI_FEED_OPS=1000 \
 	  $(BIN)/python -m pytest -s -q -p no:cacheprovider $(SOAK_TESTS) $(PYTEST_ARGS)
 
 # The benchmark (bench/, issue 8): ETI against oxigraph serve, rdflib-endpoint and pySHACL on a

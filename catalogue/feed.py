@@ -152,11 +152,15 @@ class FeedIndex:
         ids = {iri: ident for ident, iri in self.products.items()}
         out = []
         for row in self.store.query(queries.load("feed-transitions")):
-            step = row["step"].value
+            if row["step"] is None:  # recorded without transitions: once, when issued
+                step = row["agreement"].value + "#transition-0"
+                moment = row["issued"].value[:10] + "T00:00:00Z"
+            else:
+                step, moment = row["step"].value, row["time"].value
             number = step.rpartition("#transition-")[2]
             out.append(
                 Entry(
-                    row["time"].value,
+                    moment,
                     ids.get(row["target"].value, ""),
                     1,
                     int(number) if number.isdigit() else 0,
