@@ -36,9 +36,9 @@ def mirror(url: str, store_path: Path, token: str | None, interval: float, once:
     first = copy.position() is None
     bar = tqdm(desc="first sync", unit="member", disable=not first or None, file=sys.stderr)
 
-    def progress(done: int, left: int | None) -> None:
-        if left is not None:
-            bar.total = bar.n + done + left
+    def progress(done: int, total: int | None) -> None:
+        if total is not None and bar.total is None:
+            bar.total = total
         bar.update(done)
 
     try:

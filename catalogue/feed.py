@@ -42,13 +42,13 @@ from .namespaces import (
     content_graph,
     history_graph,
     is_valid_id,
-    product_graph,
 )
 from .store import OxigraphStore, Store
 
 LDES = "https://w3id.org/ldes#"
 TREE = "https://w3id.org/tree#"
 AS = "https://www.w3.org/ns/activitystreams#"
+HYDRA = "http://www.w3.org/ns/hydra/core#"
 START = "start"  # the key of the first page
 _EPOCH = "0001-01-01T00:00:00Z"
 _RECORD = "urn:eti:record:"
@@ -74,7 +74,6 @@ class Page:
     key: str
     entries: list[Entry]
     next_key: str | None  # None: this is the newest page, still open
-    remaining: int  # version members from the next page on
 
 
 def _iso(moment) -> str:  # type: ignore[no-untyped-def]
@@ -208,8 +207,14 @@ class FeedIndex:
                 for e in within(self._transitions, [e.time for e in self._transitions])
                 if parties is None or e.agreement in parties
             ]
-            remaining = len(self._versions) - bisect.bisect_left(self._times, high) if high else 0
-            return Page(key, sorted([*versions, *steps]), high, remaining)
+            return Page(key, sorted([*versions, *steps]), high)
+
+    def size(self, parties: set[str] | None) -> int:
+        """How many members the stream holds for a caller party to ``parties``."""
+        self.refresh()
+        with self._lock:
+            steps = [e for e in self._transitions if parties is None or e.agreement in parties]
+            return len(self._versions) + len(steps)
 
     def latest(self) -> str | None:
         """The time of the newest member (None when the stream is empty)."""
@@ -294,25 +299,16 @@ class Reader:
         ]
         if withdrawn:
             return quads
-        record = self.record(ident)
-        current = record is not None and record.version == number and not record.withdrawn
-        if current:
-            description = self.store.triples(product_graph(ident))
-        else:
-            description = self.store.triples(registry.description_snapshot(ident, number))
-            description = description or registry.description_part(
-                self.store.triples(history_graph(ident, number))
-            )
+        # the version's own snapshots, never the live graphs: a member reads the same
+        # before and after later versions (the content is what the version added to its
+        # description; a triple in both is read through the description)
+        description = self.store.triples(registry.description_snapshot(ident, number))
+        whole = self.store.triples(history_graph(ident, number))
+        description = description or registry.description_part(whole)
         quads += _in(member.value, description)
         if self.reads(ident):
-            if current:
-                content = self.store.triples(content_graph(ident))
-            else:
-                own = set(description)
-                content = [
-                    t for t in self.store.triples(history_graph(ident, number)) if t not in own
-                ]
-            quads += _in(content_name(member.value), content)
+            own = set(description)
+            quads += _in(content_name(member.value), [t for t in whole if t not in own])
         return quads
 
     def transition(self, entry: Entry) -> list[ox.Quad]:
@@ -359,18 +355,13 @@ def page_quads(
     quads = stream_quads(stream, node_iri(START))
     quads.append(_q(node, RDF + "type", _n(TREE + "Node")))
     if page.next_key is not None:
-        relation = ox.BlankNode()
+        relation = ox.BlankNode("next")  # the same label on every read of the page
         quads += [
             _q(node, TREE + "relation", relation),
             _q(relation, RDF + "type", _n(TREE + "GreaterThanOrEqualToRelation")),
             _q(relation, TREE + "node", _n(node_iri(page.next_key))),
             _q(relation, TREE + "path", _n(PROV + "generatedAtTime")),
             _q(relation, TREE + "value", ox.Literal(page.next_key, datatype=_n(XSD + "dateTime"))),
-            _q(
-                relation,
-                TREE + "remainingItems",
-                ox.Literal(str(page.remaining), datatype=_n(XSD + "integer")),
-            ),
         ]
     for entry in page.entries:
         quads.append(_q(s, TREE + "member", _n(member_iri(entry))))
@@ -382,10 +373,13 @@ def page_quads(
     return list(dict.fromkeys(quads))  # a version can come with a transition too
 
 
-def stream_quads(stream: str, root: str) -> list[ox.Quad]:
-    """The event stream itself: its view and the paths of its members' time and object."""
+def stream_quads(stream: str, root: str, size: int | None = None) -> list[ox.Quad]:
+    """The event stream itself: its view, the paths of its members' time and object, and
+    (``size``) how many members it holds now (Hydra's ``totalItems``)."""
     s = _n(stream)
+    counted = ox.Literal(str(size), datatype=_n(XSD + "integer")) if size is not None else None
     return [
+        *([_q(s, HYDRA + "totalItems", counted)] if counted is not None else []),
         _q(s, RDF + "type", _n(LDES + "EventStream")),
         _q(s, LDES + "timestampPath", _n(PROV + "generatedAtTime")),
         _q(s, LDES + "versionOfPath", _n(DCT + "isVersionOf")),

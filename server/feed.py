@@ -61,8 +61,10 @@ def stream() -> Response:
     iri = url_for("feed.stream", _external=True)
     key = request.args.get("page")
     headers = {"Vary": "Accept, Authorization"}
+    cat, who = _catalogue(), identity()
+    parties = feed.parties_of(cat.store, who)
     if key is None:
-        quads = feed.stream_quads(iri, _node(feed.START))
+        quads = feed.stream_quads(iri, _node(feed.START), index().size(parties))
         response = rdf_response(quads, media, headers={**headers, "Cache-Control": "no-cache"})
         return conditional.by_content(response)
     if key != feed.START and not _KEY.fullmatch(key):
@@ -72,8 +74,7 @@ def stream() -> Response:
             f"page {key!r} is neither 'start' nor a time (YYYY-MM-DDTHH:MM:SSZ): "
             "follow the tree:node links from /feed",
         )
-    cat, who = _catalogue(), identity()
-    found = index().page(key, feed.parties_of(cat.store, who))
+    found = index().page(key, parties)
     if found is None:
         fail(404, "Not Found", f"no page of the feed starts at {key}: follow tree:view from /feed")
     readable = None

@@ -27,6 +27,7 @@ import requests
 from eti.catalogue.namespaces import agreement_graph, content_graph, product_graph
 
 TREE = "https://w3id.org/tree#"
+HYDRA = "http://www.w3.org/ns/hydra/core#"
 AS = "https://www.w3.org/ns/activitystreams#"
 DCT = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -109,20 +110,25 @@ class Mirror:
             raise MirrorError(f"{url} answered {answer.status_code}: {answer.text[:300]}")
         return answer
 
-    def _root(self) -> str:
-        """The first page: the stream's ``tree:view``."""
+    def _root(self) -> tuple[str, int | None]:
+        """The first page (the stream's ``tree:view``) and how many members there are."""
         answer = self._get(self.url + "/feed")
-        quads = ox.parse(answer.content, format=ox.RdfFormat.N_QUADS)
+        quads = list(ox.parse(answer.content, format=ox.RdfFormat.N_QUADS))
         views = [q.object.value for q in quads if q.predicate.value == TREE + "view"]
         if not views:
             raise MirrorError(f"{self.url}/feed is not an event stream (no tree:view)")
-        return views[0]
+        sizes = [q.object.value for q in quads if q.predicate.value == HYDRA + "totalItems"]
+        return views[0], int(sizes[0]) if sizes else None
 
     def sync(self, progress: Callable[[int, int | None], None] | None = None) -> int:
         """Read the feed from where the last sync stopped to its newest page and apply
         every member; returns how many were applied (0: nothing new). ``progress`` is
-        called with (members applied on this page, members left after it, if known)."""
-        where = self.position() or Position(self._root())
+        called after each page with (members it applied, members in the stream when the
+        first sync started, if known)."""
+        where, total = self.position(), None
+        if where is None:
+            first, total = self._root()
+            where = Position(first)
         applied = 0
         while True:
             answer = self._get(where.page, where.etag)
@@ -132,7 +138,7 @@ class Mirror:
             page = _Page(quads)
             applied += self._apply(page)
             if progress is not None:
-                progress(len(page.members), page.remaining)
+                progress(len(page.members), total)
             if page.next is None:
                 self._keep(Position(where.page, answer.headers.get("ETag")))
                 return applied
@@ -192,15 +198,10 @@ class _Page:
                 triple = ox.Triple(q.subject, q.predicate, q.object)
                 self.graphs.setdefault(q.graph_name.value, []).append(triple)
         self.next: str | None = None
-        self.remaining: int | None = None
         for props in self.about.values():
-            if TREE + "relation" in props:
-                for relation in props[TREE + "relation"]:
-                    rel = self.about.get(relation, {})
-                    if rel.get(TREE + "node"):
-                        self.next = rel[TREE + "node"][0].value
-                        left = rel.get(TREE + "remainingItems")
-                        self.remaining = int(left[0].value) if left else None
+            for relation in props.get(TREE + "relation", []):
+                if found := self.about.get(relation, {}).get(TREE + "node"):
+                    self.next = found[0].value
 
     def value(self, subject: ox.NamedNode, predicate: str) -> str | None:
         found = self.about.get(subject, {}).get(predicate)
