@@ -121,12 +121,18 @@ class FeedIndex:
                 return
             self._generation = self.store.generation  # before the queries: see core
             self._checked = _time.monotonic()
-            self._load_versions()
+            self._load_versions(self._latest)
+            if self._count() != len(self.statuses):  # a record stamped before the newest
+                self._load_versions(_EPOCH)  # (a clock set back): look at every record
             self._load_transitions()
             self._close_pages()
 
-    def _load_versions(self) -> None:
-        since = ox.Literal(self._latest, datatype=ox.NamedNode(XSD + "dateTime"))
+    def _count(self) -> int:
+        rows = list(self.store.query(queries.load("feed-count")))
+        return int(rows[0]["n"].value) if rows else 0
+
+    def _load_versions(self, since_time: str) -> None:
+        since = ox.Literal(since_time, datatype=ox.NamedNode(XSD + "dateTime"))
         rows = self.store.query(queries.load("feed-versions"), bindings={"since": since})
         fresh = []
         for row in rows:

@@ -290,3 +290,18 @@ def test_sparql_get_and_graph_store_reads_answer_conditional_requests(
     )
     other = client.get("/sparql", query_string=query, headers=bearer(tokens["app"]))
     assert other.headers["ETag"] != changed.headers["ETag"]  # another view, another tag
+
+
+def test_a_record_stamped_before_the_newest_still_reaches_the_feed(client, catalogue) -> None:
+    """A write whose clock reads earlier than the newest record (a clock set back, another
+    server's clock) is not lost by the index's scan from the newest time on."""
+    assert client.get("/feed?page=start").status_code == 200  # the index is loaded
+    body = TEMPLATE.replace("nav-pleiepenger", "nav-feed-early")
+    registry.register(
+        catalogue.store,
+        list(ox.parse(body.encode(), format=ox.RdfFormat.TRIG)),
+        who=Identity(role="admin", name="test"),
+        now=clock.now() - timedelta(hours=2),
+    )
+    text = b"".join(p.data for p in walk(client))
+    assert b"urn:eti:record:nav-feed-early:v1" in text
