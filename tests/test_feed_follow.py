@@ -304,3 +304,23 @@ def test_mirror_command_reports_an_unreachable_catalogue(tmp_path: Path) -> None
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "cannot read" in done.stderr
     assert time.monotonic() - started < 60
+
+
+def test_the_readme_change_feed_walkthrough_runs_as_written(live, tmp_path: Path) -> None:
+    """The README's Python block (Staying current), with the live server's URL, a copy
+    in the test's folder and the tokens put in."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Staying current: the change feed\n")
+    section = readme[start : readme.find("\n## ", start + 1)]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    code = block.replace("http://127.0.0.1:8080", live.url)
+    code = code.replace('"var/mirror-app"', repr(str(tmp_path / "mirror-app")))
+    scope = {
+        "CHANNEL_TOKEN": live.tokens["app"],
+        "NAV_TOKEN": live.tokens["nav"],
+        "STEWARD_TOKEN": live.tokens["flekkefjord"],
+    }
+    exec(compile(code, "README.md", "exec"), scope)  # our own README, run as written
+    assert scope["deal"]["status"] == "requested"
