@@ -74,6 +74,7 @@ class Page:
     key: str
     entries: list[Entry]
     next_key: str | None  # None: this is the newest page, still open
+    next_at: tuple[str, str] | None = None  # (time, product id) the next page starts at
 
 
 def _iso(moment) -> str:  # type: ignore[no-untyped-def]
@@ -98,14 +99,16 @@ class FeedIndex:
         self.page_size = page_size
         self.settle = settle
         self._versions: list[Entry] = []
-        self._times: list[str] = []  # the versions' times, for bisect
+        self._keys: list[tuple[str, str]] = []  # the versions' (time, id), for bisect
+        self._step_keys: list[tuple[str, str]] = []
         self.statuses: dict[tuple[str, int], str] = {}  # (id, version) → record status
         self.products: dict[str, str] = {}  # id → product IRI
         self._transitions: list[Entry] = []
         self._latest = _EPOCH
         self._generation: int | None = None
         self._checked = 0.0
-        self._boundaries: list[str] = [START]
+        self._boundaries: list[tuple[str, str]] = [("", "")]  # where each page starts
+        self._at: dict[str, int] = {START: 0}  # page key → its place in _boundaries
         self._ends = 0  # index into _versions where the newest page starts
         self._lock = threading.Lock()
 
@@ -146,12 +149,13 @@ class FeedIndex:
         if not fresh:
             return
         fresh.sort()
-        if self._times and fresh[0].time < self._times[-1]:
+        if self._versions and fresh[0] < self._versions[-1]:
             self._versions = sorted([*self._versions, *fresh])
+            self._keys = [(e.time, e.ident) for e in self._versions]
         else:
             self._versions += fresh
-        self._times = [e.time for e in self._versions]
-        self._latest = max(self._latest, self._times[-1])
+            self._keys += [(e.time, e.ident) for e in fresh]
+        self._latest = max(self._latest, self._versions[-1].time)
 
     def _load_transitions(self) -> None:
         ids = {iri: ident for ident, iri in self.products.items()}
@@ -175,45 +179,48 @@ class FeedIndex:
                 )
             )
         self._transitions = sorted(out)
+        self._step_keys = [(e.time, e.ident) for e in self._transitions]
 
     def _close_pages(self) -> None:
-        """Cut the newest page once it holds ``page_size`` members, at the next change of
-        second, when that second is ``settle`` seconds old."""
+        """Cut the newest page once it holds ``page_size`` members, before the next
+        member of another product or second, when that member's second is ``settle``
+        seconds old (so nothing can still arrive before it)."""
         cutoff = _iso(clock.now() - timedelta(seconds=self.settle))
         while True:
             last = self._ends + self.page_size - 1
             if last + 1 >= len(self._versions):
                 return
-            after = bisect.bisect_right(self._times, self._times[last])
-            if after >= len(self._versions) or self._times[after] > cutoff:
+            after = bisect.bisect_right(self._keys, self._keys[last])
+            if after >= len(self._versions) or self._keys[after][0] > cutoff:
                 return
-            self._boundaries.append(self._times[after])
+            self._at[page_key(self._keys[after])] = len(self._boundaries)
+            self._boundaries.append(self._keys[after])
             self._ends = after
 
     def page(self, key: str, parties: set[str] | None) -> Page | None:
-        """The page starting at ``key`` (``START`` or a boundary time), with the
-        transitions of the agreements in ``parties`` (None: all); None if no such page."""
+        """The page starting at ``key`` (``START``, or a boundary as ``page_key`` writes
+        it), with the transitions of the agreements in ``parties`` (None: all); None if
+        no page starts there."""
         self.refresh()
         with self._lock:
-            try:
-                at = self._boundaries.index(key)
-            except ValueError:
+            at = self._at.get(key)
+            if at is None:
                 return None
-            low = "" if key == START else key
+            low = self._boundaries[at]
             high = self._boundaries[at + 1] if at + 1 < len(self._boundaries) else None
 
-            def within(entries: list[Entry], times: list[str]) -> list[Entry]:
-                first = bisect.bisect_left(times, low)
-                last = bisect.bisect_left(times, high) if high else len(entries)
+            def within(entries: list[Entry], keys: list[tuple[str, str]]) -> list[Entry]:
+                first = bisect.bisect_left(keys, low)
+                last = bisect.bisect_left(keys, high) if high else len(entries)
                 return entries[first:last]
 
-            versions = within(self._versions, self._times)
+            versions = within(self._versions, self._keys)
             steps = [
                 e
-                for e in within(self._transitions, [e.time for e in self._transitions])
+                for e in within(self._transitions, self._step_keys)
                 if parties is None or e.agreement in parties
             ]
-            return Page(key, sorted([*versions, *steps]), high)
+            return Page(key, sorted([*versions, *steps]), high and page_key(high), high)
 
     def size(self, parties: set[str] | None) -> int:
         """How many members the stream holds for a caller party to ``parties``."""
@@ -222,11 +229,14 @@ class FeedIndex:
             steps = [e for e in self._transitions if parties is None or e.agreement in parties]
             return len(self._versions) + len(steps)
 
-    def latest(self) -> str | None:
-        """The time of the newest member (None when the stream is empty)."""
-        self.refresh()
-        times = [t for t in (self._times[-1:] + [e.time for e in self._transitions[-1:]]) if t]
-        return max(times) if times else None
+
+def page_key(boundary: tuple[str, str]) -> str:
+    """A page's key in its URL: ``start``, the time it starts at, or time~product when
+    the page starts within a second."""
+    time, ident = boundary
+    if not time:
+        return START
+    return f"{time}~{ident}" if ident else time
 
 
 _INDEXES: dict[int, tuple[Store, FeedIndex]] = {}
@@ -367,7 +377,9 @@ def page_quads(
             _q(relation, RDF + "type", _n(TREE + "GreaterThanOrEqualToRelation")),
             _q(relation, TREE + "node", _n(node_iri(page.next_key))),
             _q(relation, TREE + "path", _n(PROV + "generatedAtTime")),
-            _q(relation, TREE + "value", ox.Literal(page.next_key, datatype=_n(XSD + "dateTime"))),
+            _q(
+                relation, TREE + "value", ox.Literal(page.next_at[0], datatype=_n(XSD + "dateTime"))
+            ),
         ]
     for entry in page.entries:
         quads.append(_q(s, TREE + "member", _n(member_iri(entry))))

@@ -24,7 +24,7 @@ FEED_MEDIA = [
     "application/trig",
     "application/n-quads",
 ]
-_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z(~[a-z0-9][a-z0-9-]{0,127})?")
 _YEAR = 365 * 24 * 3600
 
 
@@ -71,7 +71,8 @@ def stream() -> Response:
         fail(
             400,
             "Bad Request",
-            f"page {key!r} is neither 'start' nor a time (YYYY-MM-DDTHH:MM:SSZ): "
+            f"page {key!r} is neither 'start' nor a time (YYYY-MM-DDTHH:MM:SSZ, then "
+            "perhaps ~ and a product id): "
             "follow the tree:node links from /feed",
         )
     found = index().page(key, parties)
