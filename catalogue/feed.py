@@ -295,6 +295,14 @@ class Reader:
             self._records[ident] = registry.get_record(self.store, ident)
         return self._records[ident]
 
+    def _read(self, graph: str) -> list[ox.Triple]:
+        """A graph's triples: from the embedded store's index directly (a page reads
+        a few graphs per member), else by a query."""
+        if isinstance(self.store, OxigraphStore):
+            quads = self.store.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+            return [q.triple for q in quads]
+        return self.store.triples(graph)
+
     def reads(self, ident: str) -> bool:
         return self.readable is None or content_graph(ident) in self.readable
 
@@ -318,11 +326,12 @@ class Reader:
         # the version's own snapshots, never the live graphs: a member reads the same
         # before and after later versions (the content is what the version added to its
         # description; a triple in both is read through the description)
-        description = self.store.triples(registry.description_snapshot(ident, number))
-        whole = self.store.triples(history_graph(ident, number))
+        description = self._read(registry.description_snapshot(ident, number))
+        readable = self.reads(ident)
+        whole = self._read(history_graph(ident, number)) if readable or not description else []
         description = description or registry.description_part(whole)
         quads += _in(member.value, description)
-        if self.reads(ident):
+        if readable:
             own = set(description)
             quads += _in(content_name(member.value), [t for t in whole if t not in own])
         return quads
@@ -343,7 +352,7 @@ class Reader:
             _q(member, DCT + "identifier", ox.Literal(entry.agreement)),
             _q(member, DCT + "type", _n("https://w3id.org/eti#" + entry.status)),
         ]
-        quads += _in(entry.iri, self.store.triples(agreement_graph(entry.agreement)))
+        quads += _in(entry.iri, self._read(agreement_graph(entry.agreement)))
         record = self.record(entry.ident) if entry.ident else None
         if record is not None:
             current = registry.record_iri(entry.ident, record.version)

@@ -75,6 +75,13 @@ def stream() -> Response:
             "perhaps ~ and a product id): "
             "follow the tree:node links from /feed",
         )
+    # the embedded store: a tag from its write generation and the caller answers a poll
+    # with nothing new before any page is built; otherwise the tag is the body's hash
+    tag = conditional.generation_tag(
+        cat.store, "feed", key, media, who.role, who.org, who.channel, request.url_root
+    )
+    if hit := conditional.not_modified(tag, None, headers):
+        return hit
     found = index().page(key, parties)
     if found is None:
         fail(404, "Not Found", f"no page of the feed starts at {key}: follow tree:view from /feed")
@@ -90,4 +97,6 @@ def stream() -> Response:
         scope = "public" if who.anonymous else "private"
         headers["Cache-Control"] = f"{scope}, max-age={_YEAR}, immutable"
     response = rdf_response(quads, media, headers=headers)
+    if tag is not None:
+        return conditional.stamp(response, tag, None)
     return conditional.by_content(response)

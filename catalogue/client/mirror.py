@@ -146,6 +146,9 @@ class Mirror:
             self._keep(where)
 
     def _apply(self, page: _Page) -> int:
+        """Apply a page's members in stream order: each replaces its graphs, so the last
+        member of a product (or agreement) decides; written as one batch."""
+        self._final: dict[str, list[ox.Triple]] = {}
         for member in page.ordered():
             if page.kind(member) == PROV + "Activity":
                 ident = page.value(member, DCT + "identifier")
@@ -156,6 +159,14 @@ class Mirror:
                     self._version(page, ox.NamedNode(current))
             else:
                 self._version(page, member)
+        for graph in self._final:
+            self.store.remove_graph(ox.NamedNode(graph))
+        # the bulk loader: not one transaction, but a page applied twice gives the same copy
+        self.store.bulk_extend(
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+            for graph, triples in self._final.items()
+            for t in triples
+        )
         return len(page.members)
 
     def _version(self, page: _Page, member: ox.NamedNode) -> None:
@@ -170,10 +181,7 @@ class Mirror:
         self._replace(content_graph(ident), page.graph(ox.NamedNode(member.value + "#content")))
 
     def _replace(self, graph: str, triples: list[ox.Triple]) -> None:
-        name = ox.NamedNode(graph)
-        self.store.remove_graph(name)
-        if triples:
-            self.store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        self._final[graph] = triples
 
     def close(self) -> None:
         """Write everything to disk (the store closes when released)."""
