@@ -75,16 +75,19 @@ def stream() -> Response:
             "perhaps ~ and a product id): "
             "follow the tree:node links from /feed",
         )
-    # the embedded store: a tag from its write generation and the caller answers a poll
-    # with nothing new before any page is built; otherwise the tag is the body's hash
-    tag = conditional.generation_tag(
-        cat.store, "feed", key, media, who.role, who.org, who.channel, request.url_root
-    )
-    if hit := conditional.not_modified(tag, None, headers):
-        return hit
     found = index().page(key, parties)
     if found is None:
         fail(404, "Not Found", f"no page of the feed starts at {key}: follow tree:view from /feed")
+    tag = None
+    if found.next_key is None:
+        # the newest page, on the embedded store: a tag from its write generation and the
+        # caller answers a poll with nothing new before the page is built (a closed page,
+        # or a remote store: the tag is the body's hash)
+        tag = conditional.generation_tag(
+            cat.store, "feed", key, media, who.role, who.org, who.channel, request.url_root
+        )
+        if hit := conditional.not_modified(tag, None, {**headers, "Cache-Control": "no-cache"}):
+            return hit
     readable = None
     if who.role != "admin":
         access = cat.access(who)
