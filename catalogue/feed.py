@@ -239,20 +239,6 @@ def page_key(boundary: tuple[str, str]) -> str:
     return f"{time}~{ident}" if ident else time
 
 
-_INDEXES: dict[int, tuple[Store, FeedIndex]] = {}
-_INDEXES_LOCK = threading.Lock()
-
-
-def index_for(store: Store, *, page_size: int = 500, settle: float = 30.0) -> FeedIndex:
-    """The one feed index of ``store`` in this process."""
-    with _INDEXES_LOCK:
-        kept = _INDEXES.get(id(store))
-        if kept is None or kept[0] is not store:
-            kept = (store, FeedIndex(store, page_size=page_size, settle=settle))
-            _INDEXES[id(store)] = kept
-        return kept[1]
-
-
 # -- what a caller sees of a page -------------------------------------------------------
 
 

@@ -34,10 +34,14 @@ def _catalogue() -> Catalogue:
 
 def index() -> feed.FeedIndex:
     """The feed index of the catalogue this application serves."""
-    cat = _catalogue()
-    return feed.index_for(
-        cat.store, page_size=cat.settings.feed_page_size, settle=cat.settings.feed_settle
-    )
+    kept = current_app.extensions.get("eti.feed")
+    if kept is None:  # made once per application (a race makes two, and one is kept)
+        cat = _catalogue()
+        kept = feed.FeedIndex(
+            cat.store, page_size=cat.settings.feed_page_size, settle=cat.settings.feed_settle
+        )
+        kept = current_app.extensions.setdefault("eti.feed", kept)
+    return kept
 
 
 def _node(key: str) -> str:
