@@ -3,6 +3,7 @@ product, Graph Store and SPARQL reads."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -319,3 +320,28 @@ def test_a_catalogue_written_in_one_second_is_still_cut_into_pages(client, catal
     members = [[q for q in quads_of(p) if q.predicate.value == TREE + "member"] for p in pages]
     assert len(pages) >= 5 and all(len(m) <= 3 for m in members[:-1]), [len(m) for m in members]
     assert "~" in pages[1].request.url  # a page that starts within a second
+
+
+def test_the_feed_and_its_revalidation_work_on_both_stores(store, tmp_path: Path) -> None:
+    """Embedded and remote store alike: the pages, the newest page's 304 and a new
+    member after a write (the remote store's ETag is the body's hash)."""
+    from eti.catalogue.core import Catalogue
+    from eti.server import create_app
+
+    settings = Settings.load(env={}, store=str(tmp_path / "unused"), query_workers=0)
+    cat = Catalogue(settings, store=store)
+    cat.prepare(demo_if_empty=True)
+    client = create_app(settings, cat).test_client()
+    newest = walk(client)[-1]
+    tag = newest.headers["ETag"]
+    again = client.get(newest.request.url, headers={"Accept": NQ, "If-None-Match": tag})
+    assert again.status_code == 304
+    body = TEMPLATE.replace("nav-pleiepenger", "nav-feed-remote")
+    registry.register(
+        store,
+        list(ox.parse(body.encode(), format=ox.RdfFormat.TRIG)),
+        who=Identity(role="admin", name="test"),
+    )
+    time.sleep(1.1)  # a remote store's index looks again at most once a second
+    pages = walk(client)
+    assert b"urn:eti:record:nav-feed-remote:v1" in b"".join(p.data for p in pages)
