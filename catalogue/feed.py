@@ -101,6 +101,7 @@ class FeedIndex:
         self._versions: list[Entry] = []
         self._keys: list[tuple[str, str]] = []  # the versions' (time, id), for bisect
         self._step_keys: list[tuple[str, str]] = []
+        self._expiries: list[Entry] = []  # agreements in force, by the end of their period
         self.statuses: dict[tuple[str, int], str] = {}  # (id, version) → record status
         self.products: dict[str, str] = {}  # id → product IRI
         self._transitions: list[Entry] = []
@@ -118,9 +119,11 @@ class FeedIndex:
         with self._lock:
             if isinstance(self.store, OxigraphStore):
                 if self._generation == self.store.generation:
+                    self._add_expired()
                     self._close_pages()
                     return
             elif _time.monotonic() - self._checked < 1.0:
+                self._add_expired()
                 return
             self._generation = self.store.generation  # before the queries: see core
             self._checked = _time.monotonic()
@@ -128,6 +131,7 @@ class FeedIndex:
             if self._count() != len(self.statuses):  # a record stamped before the newest
                 self._load_versions(_EPOCH)  # (a clock set back): look at every record
             self._load_transitions()
+            self._add_expired()
             self._close_pages()
 
     def _count(self) -> int:
@@ -180,6 +184,31 @@ class FeedIndex:
             )
         self._transitions = sorted(out)
         self._step_keys = [(e.time, e.ident) for e in self._transitions]
+        # an agreement in force ends by date, without a write: it gets a member the
+        # moment its last day is over (see _add_expired)
+        self._expiries = sorted(
+            Entry(
+                f"{a.end + timedelta(days=1)}T00:00:00Z",
+                ids.get(a.target, ""),
+                1,
+                0,
+                agreement=a.ident,
+                status="expired",
+                iri=a.iri + "#expired",
+            )
+            for a in agreements.for_caller(self.store, Identity(role="admin"))
+            if a.status == "active"
+        )
+
+    def _add_expired(self) -> None:
+        """Put in the expiries whose moment has come, before any page is closed: a page
+        closes only after its last second, so an expiry never lands in a closed page."""
+        now = _iso(clock.now())
+        while self._expiries and self._expiries[0].time <= now:
+            entry = self._expiries.pop(0)
+            at = bisect.bisect_right(self._transitions, entry)
+            self._transitions.insert(at, entry)
+            self._step_keys.insert(at, (entry.time, entry.ident))
 
     def _close_pages(self) -> None:
         """Cut the newest page once it holds ``page_size`` members, before the next

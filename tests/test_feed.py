@@ -345,3 +345,34 @@ def test_the_feed_and_its_revalidation_work_on_both_stores(store, tmp_path: Path
     time.sleep(1.1)  # a remote store's index looks again at most once a second
     pages = walk(client)
     assert b"urn:eti:record:nav-feed-remote:v1" in b"".join(p.data for p in pages)
+
+
+def test_an_agreement_ending_by_date_gets_a_member_when_its_last_day_is_over(
+    client, tokens, catalogue
+) -> None:
+    """Regression: an agreement that expires writes nothing, so no member told a
+    follower to drop the content it had opened."""
+    flekkefjord = TokenTable(catalogue.store).create("steward", org=FLEKKEFJORD)[1]
+    asked = client.post(
+        "/api/agreements",
+        json={
+            "offer": "https://eti.example/offers/flekkefjord-ppt",
+            "purpose": "https://w3id.org/dpv#ServiceProvision",
+            "start": clock.today().isoformat(),
+            "end": clock.today().isoformat(),
+        },
+        headers=bearer(tokens["helsenorge"]),
+    )
+    ident = asked.json["id"]
+    client.post(f"/api/agreements/{ident}/accept", headers=bearer(flekkefjord))
+    before = walk(client, tokens["helsenorge"])
+    assert "flekkefjord-ppt" in _content_owners(before)
+    assert b"#expired" not in b"".join(p.data for p in before)
+    tomorrow = clock.now() + timedelta(days=1)
+    old = clock.use(tomorrow.replace(hour=0, minute=30).isoformat())
+    try:
+        after = walk(client, tokens["helsenorge"])
+    finally:
+        clock.use(old)
+    assert f"{ident}#expired".encode() in b"".join(p.data for p in after)
+    assert "flekkefjord-ppt" not in _content_owners(after)
