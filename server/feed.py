@@ -87,9 +87,9 @@ def stream() -> Response:
         # the newest page, on the embedded store: a tag from its write generation and the
         # caller answers a poll with nothing new before the page is built (a closed page,
         # or a remote store: the tag is the body's hash)
-        tag = conditional.generation_tag(
-            cat.store, "feed", key, media, who.role, who.org, who.channel, request.url_root
-        )
+        who_key = (who.role, who.org, who.channel, request.url_root, media)
+        # the page's members too: an expiry joins it without a write
+        tag = conditional.generation_tag(cat.store, "feed", key, who_key, found.entries)
         if hit := conditional.not_modified(tag, None, {**headers, "Cache-Control": "no-cache"}):
             return hit
     readable = None
