@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_LOG := $(or $(TMPDIR),/tmp)/eti-apt.log
 
-.PHONY: run test test-dates soak install lint format bench clean assets browser-deps
+.PHONY: run test test-dates soak install lint format bench bench-feed clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,6 +92,11 @@ bench: $(STAMP)
 	@$(BIN)/python -c "import rdflib_endpoint, uvicorn, pyinstrument" 2>/dev/null \
 	  || $(BIN)/pip install --quiet rdflib-endpoint uvicorn py-spy pyinstrument
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The change feed at scale (issue 18): a channel's first sync of a generated catalogue and
+# the cost of a poll with nothing new; BENCH_FEED_ARGS=--products 100000 for the large run.
+bench-feed: $(STAMP)
+	$(BIN)/python bench/feed_bench.py $(BENCH_FEED_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -29,7 +29,7 @@ from eti.catalogue.auth import Identity
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import agreement_graph, content_graph, product_graph
-from eti.client import Mirror
+from eti.client import Mirror, follow
 
 OPS = int(os.environ.get("ETI_FEED_OPS", "100"))
 APP = "https://eti.example/channels/familieapp"
@@ -295,6 +295,8 @@ def test_a_mirror_sees_changes_within_one_poll_and_closed_content_come_and_go(
     copy.sync()
     assert not holds(closed)
     assert holds(ox.NamedNode(agreement_graph(ident)), "terminated")
+    token = live.tokens["app"]
+    assert next(follow(live.url, tmp_path / "again", token=token, once=True)) > 0
 
 
 def test_mirror_command_reports_an_unreachable_catalogue(tmp_path: Path) -> None:
