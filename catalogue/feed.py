@@ -220,10 +220,22 @@ class FeedIndex:
             if last + 1 >= len(self._versions):
                 return
             after = bisect.bisect_right(self._keys, self._keys[last])
-            if after >= len(self._versions) or self._keys[after][0] > cutoff:
+            if after >= len(self._versions):
                 return
-            self._at[page_key(self._keys[after])] = len(self._boundaries)
-            self._boundaries.append(self._keys[after])
+            second = self._keys[after][0]
+            if second > self._keys[last][0]:
+                # a change of second: the next page takes all of it (a write stamped in
+                # that second may still come, with any product id)
+                if second > cutoff:
+                    return
+                boundary = (second, "")
+            else:
+                # within a second: only once that second is over and settled
+                if second >= cutoff:
+                    return
+                boundary = self._keys[after]
+            self._at[page_key(boundary)] = len(self._boundaries)
+            self._boundaries.append(boundary)
             self._ends = after
 
     def page(self, key: str, parties: set[str] | None) -> Page | None:

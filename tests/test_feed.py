@@ -376,3 +376,29 @@ def test_an_agreement_ending_by_date_gets_a_member_when_its_last_day_is_over(
         clock.use(old)
     assert f"{ident}#expired".encode() in b"".join(p.data for p in after)
     assert "flekkefjord-ppt" not in _content_owners(after)
+
+
+def test_a_write_later_in_the_second_a_page_closed_at_lands_in_a_newer_page(
+    client, catalogue
+) -> None:
+    """Regression: a page could close just before the first member of the current
+    second, so a write later in that second with a smaller product id sorted into the
+    closed page, where followers past it never saw it."""
+    admin = Identity(role="admin", name="test")
+    second = (clock.now() + timedelta(minutes=10)).replace(microsecond=0)
+
+    def register(name: str) -> None:
+        body = TEMPLATE.replace("nav-pleiepenger", name)
+        quads = list(ox.parse(body.encode(), format=ox.RdfFormat.TRIG))
+        registry.register(catalogue.store, quads, who=admin, now=second)
+
+    register("nav-feed-b")
+    old = clock.use(second.isoformat())
+    try:
+        closed = walk(client)[:-1]
+        register("nav-feed-a")
+        again = walk(client)
+    finally:
+        clock.use(old)
+    assert [p.data for p in again[: len(closed)]] == [p.data for p in closed]
+    assert b"urn:eti:record:nav-feed-a:v1" in again[-1].data
