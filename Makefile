@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_LOG := $(or $(TMPDIR),/tmp)/eti-apt.log
 
-.PHONY: run test test-dates soak install lint format bench clean assets browser-deps
+.PHONY: run test test-dates soak install lint format bench bench-feed clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,9 +74,10 @@ test-dates: $(STAMP)
 # The long reliability runs: 25 SIGKILLs of each deployment (embedded store; remote store:
 # eti serve, then oxigraph serve), a 60 s load, the whole hostile corpus and the fuzzers at
 # twice their examples. Ends with the "reliability figures" the README quotes.
-SOAK_TESTS := tests/test_crash.py tests/test_load.py tests/test_hostile.py tests/test_fuzz.py
+SOAK_TESTS := tests/test_crash.py tests/test_load.py tests/test_hostile.py tests/test_fuzz.py \
+  tests/test_feed_follow.py
 soak: $(STAMP)
-	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 ETI_FUZZ_EXAMPLES=2 \
+	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 ETI_FUZZ_EXAMPLES=2 ETI_FEED_OPS=1000 \
 	  $(BIN)/python -m pytest -s -q -p no:cacheprovider $(SOAK_TESTS) $(PYTEST_ARGS)
 
 # The benchmark (bench/, issue 8): ETI against oxigraph serve, rdflib-endpoint and pySHACL on a
@@ -91,6 +92,11 @@ bench: $(STAMP)
 	@$(BIN)/python -c "import rdflib_endpoint, uvicorn, pyinstrument" 2>/dev/null \
 	  || $(BIN)/pip install --quiet rdflib-endpoint uvicorn py-spy pyinstrument
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The change feed at scale (issue 18): a channel's first sync of a generated catalogue and
+# the cost of a poll with nothing new; BENCH_FEED_ARGS=--products 100000 for the large run.
+bench-feed: $(STAMP)
+	$(BIN)/python bench/feed_bench.py $(BENCH_FEED_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

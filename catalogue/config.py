@@ -75,6 +75,10 @@ SETTINGS: dict[str, str] = {
     "oidc_org_claim": "claim holding the organisation (`0192:ORGNR` or ORGNR; dotted path into "
     "objects)",
     "oidc_client_claim": "claim holding the client id",
+    "feed_page_size": "members after which a page of the change feed (/feed) is closed, at the "
+    "next second",
+    "feed_settle": "seconds a feed page's last second must lie in the past before the page is "
+    "closed (immutable): longer than any write takes",
 }
 
 
@@ -123,6 +127,8 @@ class Settings:
     oidc_admin_scope: str = "eti:admin"
     oidc_org_claim: str = "consumer.ID"
     oidc_client_claim: str = "client_id"
+    feed_page_size: int = 500
+    feed_settle: float = 30.0
 
     @classmethod
     def load(
@@ -200,6 +206,8 @@ _RANGES = [
     ("query_queue_wait", 0, False),
     ("answer_cache", 0, False),
     ("oidc_clock_skew", 0, False),
+    ("feed_page_size", 1, False),
+    ("feed_settle", 0, False),
 ]
 # settings whose variable set to "" means "none" rather than "not set"
 _EMPTY_MEANS_NONE = {"service_allow"}

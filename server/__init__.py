@@ -42,6 +42,7 @@ def create_app(
 
     from . import (
         agreements,
+        feed,
         harvests,
         health,
         ontology,
@@ -64,6 +65,7 @@ def create_app(
         situation.bp,
         tokens.bp,
         openapi.bp,
+        feed.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -29,6 +29,7 @@ from eti.catalogue import queries, rdfio, registry, writes
 from eti.catalogue.core import Access, Catalogue
 from eti.catalogue.namespaces import PREFIXES, content_graph
 
+from . import conditional
 from .agreements import duty_headers
 from .auth import identity, purpose, refuse
 from .errors import fail
@@ -127,12 +128,19 @@ def read_graph(target: str) -> Response:
     if not visible(target, access):
         fail(404, "Not Found", "no such graph in your view")
     headers = {"Vary": "Accept, Authorization", **duty_headers(granted_on(target, access))}
+    store = catalogue().store
+    tag = conditional.generation_tag(store, "graph", target, media)
+    changed = conditional.write_time(store)
+    if hit := conditional.not_modified(tag, changed, headers):
+        return hit
     if request.method == "HEAD":
-        return Response(status=200, mimetype=media, headers=headers)
+        return conditional.stamp(
+            Response(status=200, mimetype=media, headers=headers), tag, changed
+        )
     if target == DEFAULT:
         triples = list(catalogue().store.query(queries.load("graph-content")))
         body = rdfio.serialize_triples(triples, rdfio.MEDIA_TYPES[media], prefixes=PREFIXES)
-        return Response(body, mimetype=media, headers=headers)
+        return conditional.stamp(Response(body, mimetype=media, headers=headers), tag, changed)
     result = run(
         queries.load("graph-content"),
         graphs=[target],
@@ -140,7 +148,9 @@ def read_graph(target: str) -> Response:
         graph_media=media,
         max_rows=0,  # a graph is never cut: a part would pass for the whole
     )
-    return Response(stream(result), mimetype=media, headers=headers)
+    return conditional.stamp(
+        Response(stream(result), mimetype=media, headers=headers), tag, changed
+    )
 
 
 def dump_view() -> Response:

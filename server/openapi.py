@@ -44,6 +44,14 @@ def _errors(*codes: int) -> dict[str, Any]:
 TOO_LONG = {"414": {"description": "request line over 8190 bytes (the HTTP server's limit)"}}
 
 
+FEED_TYPES = [t for t in RDF_TYPES if t != "application/rdf+xml"]
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "schema": {"type": "string"},
+            "description": description}  # fmt: skip
+
+
 def _rdf_body(required: bool = True) -> dict[str, Any]:
     return {
         "required": required,
@@ -419,6 +427,31 @@ def spec() -> dict[str, Any]:
             },
             "/api/openapi.json": {
                 "get": {"summary": "This description", "responses": {"200": _json(OBJECT)}}
+            },
+            "/feed": {
+                "get": {
+                    "summary": "The change feed: an LDES event stream of what the caller may "
+                    "read (product versions, its agreements' transitions), in TREE pages",
+                    "parameters": [
+                        _q(
+                            "page",
+                            {"type": "string", "examples": ["start", "2026-12-01T12:00:05Z"]},
+                            "a page, as the stream's tree:view and tree:node links give it "
+                            "(none: the stream itself)",
+                        ),
+                        _header("If-None-Match", "the ETag of the copy the caller holds"),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the stream or page (closed pages: Cache-Control "
+                            "immutable; the newest: no-cache, revalidate with its ETag)",
+                            "content": {t: {"schema": {"type": "string"}} for t in FEED_TYPES},
+                        },
+                        "304": {"description": "the caller's copy is current"},
+                        **_errors(400, 401, 404),
+                        "406": {"description": "no feed syntax the caller accepts"},
+                    },
+                }
             },
             "/healthz": {
                 "get": {

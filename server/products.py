@@ -8,6 +8,7 @@ from eti.catalogue import agreements, registry
 from eti.catalogue.core import Access
 from eti.catalogue.writes import WriteError
 
+from . import conditional
 from .agreements import duty_headers
 from .auth import identity, purpose, require
 from .errors import fail
@@ -135,8 +136,9 @@ def read(ident: str) -> Response:
     access = cat.access(identity(), purpose=purpose())
     triples = cat.product_triples(ident, identity(), access=access)
     headers = {"Vary": "Accept", **duty_headers(_opening(access, record.iri))}
+    changed = conditional.changed_at(cat.store, record.modified)
     if media in RDF_ANSWERS:
-        return rdf_response(triples, media, headers=headers)
+        return conditional.by_content(rdf_response(triples, media, headers=headers), changed)
     response = jsonify(
         {
             "id": ident,
@@ -151,7 +153,7 @@ def read(ident: str) -> Response:
         }
     )
     response.headers.update(headers)
-    return response
+    return conditional.by_content(response, changed)
 
 
 def _opening(access: Access, product: str) -> list[agreements.Agreement]:

@@ -27,7 +27,7 @@ from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Answer, Overloaded, QueryFailed, QueryTimeout
 from eti.catalogue.fairness import TooManyQueries
 
-from . import metrics
+from . import conditional, metrics
 from .auth import identity, purpose
 from .errors import fail
 
@@ -347,6 +347,15 @@ def answer(graphs: list[str] | None = None) -> Response:
     if graphs is None:
         access = catalogue.access(who, purpose=purpose())
         graphs, granted = access.graphs, access.agreements
+    tag, changed = None, None
+    if request.method in ("GET", "HEAD"):  # SPARQL GET answers revalidate (ETag, 304)
+        args = request.args
+        tag = conditional.generation_tag(
+            catalogue.store, text, solutions, graph, sorted(graphs), *args.lists()
+        )
+        changed = conditional.write_time(catalogue.store)
+        if hit := conditional.not_modified(tag, changed, {"Vary": "Accept"}):
+            return hit
     sparql, shift = with_base(text, request.base_url)
     started = time.perf_counter()
     result = run(
@@ -377,7 +386,9 @@ def answer(graphs: list[str] | None = None) -> Response:
         metrics.current().truncated()
     registry, form = metrics.current(), info.form or "unknown"
     body.on_timeout = registry.timeout
-    response = Response(body, mimetype=result.media, headers=headers)
+    response = conditional.stamp(
+        Response(body, mimetype=result.media, headers=headers), tag, changed
+    )
     response.call_on_close(lambda: registry.query_done(form, time.perf_counter() - started))
     return response
 

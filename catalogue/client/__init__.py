@@ -9,6 +9,8 @@ deal = eti.request_agreement(OFFER, start="2026-12-01", end="2027-11-30")
 rows = eti.select("SELECT ?s ?t WHERE { ?s dct:title ?t } ORDER BY ?s")
 graph = eti.graph("DESCRIBE <https://eti.example/products/nav-pleiepenger>")
 family = eti.situation(municipality="4207", age=7, needs=["avlastning"])
+for applied in follow("http://127.0.0.1:8080", "var/mirror", token=TOKEN):  # a local copy
+    print(applied, "members applied")                    # after each poll
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from typing import Any
 import rdflib
 import requests
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+
+from .mirror import Mirror, MirrorError, follow
+
+__all__ = ["Client", "ClientError", "Mirror", "MirrorError", "follow"]
 
 PREFIXES = """PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
