@@ -17,7 +17,7 @@ FLEKKEFJORD_PLACE = "https://eti.example/places/kommune/4207"
 
 def _body(text: str) -> str:
     """The query without its comment lines, the DISTINCT and the VALUES that binds ?place."""
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     lines = [line for line in lines if not line.strip().startswith("VALUES ?place")]
     return "\n".join(lines).replace("SELECT DISTINCT ", "SELECT ")
 
