@@ -457,16 +457,7 @@ def register(
     publishers = orgnrs(store, submission.description, iri, DCT + "publisher")
     _check_scope(store, who, owners, publishers, record)
     version = (record.version + 1) if record else 1
-    publisher = next(
-        (
-            t.object
-            for t in submission.description
-            if t.subject == iri
-            and t.predicate.value == DCT + "publisher"
-            and isinstance(t.object, ox.NamedNode)
-        ),
-        None,
-    )
+    publisher = _publisher(submission.description, iri)
     snapshot = [*submission.description, *submission.content]
     changes = {
         product_graph(ident): submission.description,
@@ -588,16 +579,7 @@ def put_product(
     iri = product_iri(description)
     record = get_record(store, ident)
     version = (record.version + 1) if record else 1
-    publisher = next(
-        (
-            t.object
-            for t in description
-            if t.subject == iri
-            and t.predicate.value == DCT + "publisher"
-            and isinstance(t.object, ox.NamedNode)
-        ),
-        None,
-    )
+    publisher = _publisher(description, iri)
     who = Identity(role="admin", name="demo")
     also = _record_ops(
         ident, iri, version, "COMPLETED", who, now, record.issued if record else None, publisher
