@@ -460,3 +460,18 @@ def test_open_content_is_readable_through_the_graph_store(client) -> None:
         "/data", query_string={"graph": graph}, headers={"Accept": "application/n-triples"}
     )
     assert response.status_code == 200 and PUBLIC_SERVICE in response.data
+
+
+def test_terminating_an_agreement_whose_product_was_withdrawn_was_422(client, tokens) -> None:
+    """A channel must be able to end an agreement after the product left the catalogue
+    (found by the feed's follower: the shapes refused the transition with a 422)."""
+    asked = request_offer(client, tokens["app"])
+    ident = asked.json["id"]
+    accepted = client.post(f"/api/agreements/{ident}/accept", headers=bearer(tokens["flekkefjord"]))
+    assert accepted.status_code == 200, accepted.json
+    gone = client.delete("/api/products/flekkefjord-ppt", headers=bearer(tokens["flekkefjord"]))
+    assert gone.status_code in (200, 204), gone.data
+    ended = client.post(f"/api/agreements/{ident}/terminate", headers=bearer(tokens["app"]))
+    assert ended.status_code == 200, ended.data.decode()
+    assert ended.json["status"] == "terminated"
+    assert not sees(client, tokens["app"], "flekkefjord-ppt")
