@@ -121,6 +121,19 @@ def byte_progress(path: Path, label: str) -> tqdm:
     )
 
 
+def stage_progress(stages: int, show: bool | None) -> tqdm:
+    """A progress bar over the stages of a long task, on standard error: shown when it is
+    a terminal (``show`` None) or when asked for (``show`` True)."""
+    return tqdm(
+        total=stages,
+        desc="reading",
+        leave=False,
+        disable=None if show is None else not show,
+        file=sys.stderr,
+        bar_format="{desc}: {bar} {n_fmt}/{total_fmt} [{elapsed}]",
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="eti")
 def cli() -> None:
@@ -436,6 +449,11 @@ def _validate_through(
     default=None,
     help="Validate in the context of the catalogue in this remote SPARQL store.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show the stages of the validation on standard error (default: when it is a terminal).",
+)
 @guarded
 def validate_command(
     source: str,
@@ -449,6 +467,7 @@ def validate_command(
     token: str | None,
     context_store: str | None,
     context_store_url: str | None,
+    progress: bool | None,
 ) -> None:
     """Validate SOURCE (a file, a URL, or - for standard input) against the shared rules.
 
@@ -457,7 +476,14 @@ def validate_command(
     validated as the union of its graphs.
     """
     from .checking import InputError, graph_of, graph_of_url, parse_as_of, parse_profiles
-    from .validation import validate
+    from .validation import STAGES, validate
+
+    bar = stage_progress(len(STAGES) + 1, progress)
+    click.get_current_context().call_on_close(bar.close)  # also when the input fails
+
+    def stage(name: str) -> None:
+        bar.update(1)
+        bar.set_description(name)
 
     try:
         limit = Settings.load().max_body  # the HTTP front's limit (ETI_MAX_BODY, ETI_CONFIG)
@@ -496,9 +522,10 @@ def validate_command(
 
         where = Settings.load(store=context_store, store_url=context_store_url)
         with open_catalogue(where) as cat:
-            report = validate_in_catalogue(cat.store, graph, chosen, as_of=day)
+            report = validate_in_catalogue(cat.store, graph, chosen, as_of=day, progress=stage)
     else:
-        report = validate(graph, chosen, as_of=day, standalone=True)
+        report = validate(graph, chosen, as_of=day, standalone=True, progress=stage)
+    bar.close()  # before the report reaches the terminal
     if out == "text":
         click.echo(report.text(lang), nl=False)
     elif out == "turtle":

@@ -7,7 +7,7 @@ would give (``eti validate FILE --server URL`` / ``--store PATH``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyoxigraph as ox
 import rdflib
@@ -43,6 +43,9 @@ def validate_in_catalogue(
     profiles: Sequence[str] | None = None,
     *,
     as_of: dt.date | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> Report:
-    """``data`` validated with the catalogue's context (see ``catalogue_context``)."""
-    return validate(data, profiles, as_of=as_of, context=catalogue_context(store, data))
+    """``data`` validated with the catalogue's context (see ``catalogue_context``);
+    ``progress`` as for ``validate``."""
+    context = catalogue_context(store, data)
+    return validate(data, profiles, as_of=as_of, context=context, progress=progress)

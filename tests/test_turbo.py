@@ -234,7 +234,7 @@ def test_incomparable_dates_stay_with_pyshacl(context: Graph, monkeypatch) -> No
     guard (validation._turbo_differs) can go."""
     data = Graph().parse(CASES / "dcat-ap-no" / "period-bad.ttl")
     assert validation._turbo_differs(data, validation.shapes_graph())
-    monkeypatch.setattr(validation, "_turbo_differs", lambda _work, _shapes: None)
+    monkeypatch.setattr(validation.engines, "_turbo_differs", lambda _work, _shapes: None)
     reference = validate(data, ["dcat-ap-no"], as_of=AS_OF, context=context, engine="pyshacl")
     unguarded = validate(data, ["dcat-ap-no"], as_of=AS_OF, context=context, engine="turbo")
     assert unguarded.engine == "turbo"
@@ -320,7 +320,7 @@ def test_small_input_auto_follows_the_threshold(context: Graph, monkeypatch) -> 
     assert auto.engine == "turbo"
     reference = validate(data, as_of=AS_OF, context=context, engine="pyshacl")
     assert differences(reference, auto, data) == []
-    monkeypatch.setattr(validation, "TURBO_MIN_TRIPLES", len(data) + 1)
+    monkeypatch.setattr(validation.engines, "TURBO_MIN_TRIPLES", len(data) + 1)
     assert validate(data, as_of=AS_OF, context=context).engine == "pyshacl"
 
 
@@ -345,9 +345,9 @@ def test_auto_falls_back_to_pyshacl_when_turbo_fails(generated: Graph, monkeypat
         raise RuntimeError("turbo cannot")
 
     monkeypatch.delenv(validation.ENGINE_VARIABLE, raising=False)
-    monkeypatch.setattr(validation, "_run_turbo", broken)
+    monkeypatch.setattr(validation.engines, "_run_turbo", broken)
     small = Graph().parse(CASES / "eti" / "bilingual-bad.ttl")
-    monkeypatch.setattr(validation, "TURBO_MIN_TRIPLES", 1)
+    monkeypatch.setattr(validation.engines, "TURBO_MIN_TRIPLES", 1)
     report = validate(small, ["eti"], as_of=AS_OF)
     assert report.engine == "pyshacl"
     assert not report.conforms

@@ -443,3 +443,22 @@ def test_cli_and_http_agree_on_every_shapes_case(validator, path: Path, profile)
     assert cli_run.exit_code == (0 if from_http["conforms"] else 1)
     assert _findings(from_cli) == _findings(from_http)
     assert from_cli["counts"] == from_http["counts"]
+
+
+def test_progress_bar_goes_to_stderr_on_request_and_leaves_the_report_alone(
+    tmp_path: Path,
+) -> None:
+    """``--progress`` shows the validation's stages on standard error; without it (and
+    standard error not a terminal) nothing is shown; the report is the same either way."""
+    bad = tmp_path / "bad.ttl"
+    bad.write_bytes(BAD)
+    runner = CliRunner()
+    args = ["validate", str(bad), "--profile", "dcat-ap-no", "--format", "json"]
+    plain = runner.invoke(cli, args)
+    shown = runner.invoke(cli, [*args, "--progress"])
+    assert plain.exit_code == shown.exit_code == 1
+    assert plain.stderr == ""
+    for stage in ("preparing", "validating", "reading", "scoring"):
+        assert stage in shown.stderr, shown.stderr
+    assert json.loads(shown.stdout) == json.loads(plain.stdout)
+    assert runner.invoke(cli, [*args, "--no-progress"]).stderr == ""
