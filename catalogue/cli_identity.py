@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import bindings
-from .cli import fail, guarded, open_catalogue, store_options
+from .cli_common import fail, guarded, open_catalogue, store_options
 from .config import Settings
 from .devtoken import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DevIssuer
 

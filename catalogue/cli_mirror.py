@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from eti.client.mirror import Mirror, MirrorError
 
-from .cli import fail
+from .cli_common import fail
 
 
 @click.command("mirror")

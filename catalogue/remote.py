@@ -1,6 +1,6 @@
-"""The command line's calls to a running ``eti serve`` (``--server URL --token T``): one
-request helper, and a refusal always told as the server said it (status, error, detail),
-never an HTML page dumped as something else."""
+"""The command line's calls to a running ``eti serve`` (``--server URL --token T``): made
+with ``eti.client`` (the integrators' client), and a refusal always told as the server
+said it (status, error, detail), never an HTML page dumped as something else."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from html.parser import HTMLParser
 from typing import Any
 
 import requests
+from requests import Response
+
+from eti.client import Client
 
 
 class ServerRefused(Exception):
@@ -45,7 +48,7 @@ class _Text(HTMLParser):
             self.words.append(data.strip())
 
 
-def explain(response: requests.Response) -> str:
+def explain(response: Response) -> str:
     """What a server said in an error answer, in one line: ``401 Unauthorized: this needs
     a bearer token``. JSON errors give their error and detail, plain text its first lines,
     an HTML page its visible words (shortened, and called a page: it is likely not the
@@ -73,25 +76,28 @@ def explain(response: requests.Response) -> str:
     return f"{head}: {text[:500]}" if text else head
 
 
-def call(method: str, url: str, token: str | None, **kwargs: Any) -> requests.Response:
-    """A request to a running server (bearer ``token`` when given); ServerRefused when it
-    does not answer at all."""
-    headers = kwargs.pop("headers", {})
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+def request(server: str, token: str | None, method: str, path: str, **kwargs: Any) -> Response:
+    """A request to the server at ``server`` through ``eti.client`` (bearer ``token`` when
+    given); ServerRefused when it does not answer or refuses."""
+    client = Client(server, token=token, timeout=120)
     try:
-        return requests.request(method, url, headers=headers, timeout=120, **kwargs)
+        response = client.request(method, path, **kwargs)
     except requests.RequestException as exc:
-        raise ServerRefused(f"{url} does not answer: {exc}") from None
+        raise ServerRefused(f"{client.url}{path} does not answer: {exc}") from None
+    if response.status_code >= 400:
+        raise refusal(response)
+    return response
 
 
-def answer(response: requests.Response) -> Any:
-    """The JSON body of a successful answer (None when it has none); a refusal as
-    ServerRefused: exit 1 with the SHACL report's results for a broken rule, else 2."""
-    if response.status_code < 400:
-        if "json" in response.headers.get("Content-Type", ""):
-            return response.json()
-        return None
+def call(server: str, token: str | None, method: str, path: str, **kwargs: Any) -> Any:
+    """The JSON body of a successful answer (None when it has none); see ``request``."""
+    response = request(server, token, method, path, **kwargs)
+    return response.json() if "json" in response.headers.get("Content-Type", "") else None
+
+
+def refusal(response: Response) -> ServerRefused:
+    """A refusal told as the server said it: exit 1 with the SHACL report's results for a
+    broken rule, else 2."""
     body = None
     if "json" in response.headers.get("Content-Type", ""):
         try:
@@ -104,16 +110,5 @@ def answer(response: requests.Response) -> Any:
             f"  {r['severity']}: {r['focus']} {r['path'] or ''}: {r['message']['en']}"
             for r in detail["report"]["results"]
         ]
-        raise ServerRefused(explain(response), 1, lines)
-    raise ServerRefused(f"the server answered {explain(response)}")
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Rows under a header, each column as wide as its widest cell (the last one free)."""
-    cells = [[str(c) if c not in (None, "") else "-" for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in [list(header), *cells]) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)) + "  " + r[-1]
-        for r in [list(header), *cells]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
+        return ServerRefused(explain(response), 1, lines)
+    return ServerRefused(f"the server answered {explain(response)}")

@@ -116,8 +116,14 @@ class Client:
 
     # -- REST --------------------------------------------------------------------------
 
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One request to the catalogue with the caller's token and purpose; the answer
+        whatever its status (for fronts that tell a refusal their own way, as ``eti``
+        does). A server that does not answer raises ``requests.RequestException``."""
+        return self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+        response = self.request(method, path, **kwargs)
         body = (
             response.json() if "json" in response.headers.get("Content-Type", "") else response.text
         )

@@ -10,7 +10,7 @@ import click
 
 from . import remote
 from .auth import ROLES, TokenTable
-from .cli import fail, guarded, open_catalogue, store_options
+from .cli_common import fail, guarded, open_catalogue, store_options, table
 from .config import Settings
 
 
@@ -39,9 +39,7 @@ def _tokens_call(
 ) -> Any:
     if not admin_token:
         fail("--server needs --token with an admin's token (or ETI_TOKEN)")
-    return remote.answer(
-        remote.call(method, server.rstrip("/") + "/api/tokens" + path, admin_token, **kw)
-    )
+    return remote.call(server, admin_token, method, "/api/tokens" + path, **kw)
 
 
 @token_group.command("create")
@@ -94,7 +92,7 @@ def token_list(server: str | None, admin_token: str | None, settings: Settings) 
             rows = TokenTable(cat.store).list()
     header = ("ID", "ROLE", "SCOPE", "STATE", "CREATED", "EXPIRES", "NAME")
     click.echo(
-        remote.table(
+        table(
             header,
             [
                 (
