@@ -24,8 +24,7 @@ from werkzeug.http import parse_accept_header
 from eti.catalogue import agreements, sparqlguard, sparqltext
 from eti.catalogue.auth import Identity
 from eti.catalogue.core import QueryRefused
-from eti.catalogue.executor import Answer, Overloaded, QueryFailed, QueryTimeout
-from eti.catalogue.fairness import TooManyQueries
+from eti.catalogue.executor import Answer, QueryFailed, QueryTimeout
 
 from . import conditional, metrics
 from .auth import identity, purpose
@@ -103,7 +102,6 @@ KNOWN_FORMATS = {
 }
 QUERY_PARAMETERS = ("query", "default-graph-uri", "named-graph-uri")
 _ABSOLUTE_IRI = re.compile(r"^<[A-Za-z][A-Za-z0-9+.\-]*:")
-_POSITION = re.compile(r"error at (\d+):(\d+)")
 _CHARSET = re.compile(r";\s*charset\s*=\s*[^;,]*", re.IGNORECASE)
 
 
@@ -209,12 +207,6 @@ def with_base(text: str, base: str) -> tuple[str, int]:
     return text, 0
 
 
-def _shift_position(message: str, lines: int) -> str:
-    if not lines:
-        return message
-    return _POSITION.sub(lambda m: f"error at {int(m[1]) - lines}:{m[2]}", message)
-
-
 def query_hash(text: str) -> str:
     """The prefix of the query's SHA-256 the logs carry (never the query itself)."""
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
@@ -267,48 +259,6 @@ def start(answer: Answer) -> Body:
     return Body(first, chunks)
 
 
-def stream(answer: Answer) -> Body:
-    """``start`` with the query errors turned into protocol answers."""
-    try:
-        return start(answer)
-    except QueryTimeout as exc:
-        metrics.current().timeout()
-        fail(503, "Query timeout", str(exc), {"Retry-After": "5"})
-    except QueryFailed as exc:
-        if exc.kind == "query":
-            fail(400, "Query error", str(exc))
-        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
-    raise AssertionError("unreachable")
-
-
-def run(sparql: str, *, shift: int = 0, **options: Any) -> Answer:
-    """``Catalogue.answer`` with its refusals turned into error answers: 400 for a
-    refused query or a syntax error (with the parser's line and column), 503 for a
-    time limit, an overload (with Retry-After) or a store that fails."""
-    catalogue = current_app.extensions["eti"]
-    try:
-        return catalogue.answer(sparql, **options)
-    except QueryRefused as exc:
-        metrics.current().reject("service_refused")
-        fail(400, "Query refused", str(exc))
-    except QueryFailed as exc:
-        if exc.kind == "syntax":
-            fail(400, "Query syntax error", _shift_position(str(exc), shift))
-        if exc.kind == "query":  # e.g. a function the engine does not have
-            fail(400, "Query error", str(exc))
-        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
-    except QueryTimeout as exc:
-        metrics.current().timeout()
-        fail(503, "Query timeout", str(exc), {"Retry-After": "5"})
-    except Overloaded as exc:
-        metrics.current().reject("overloaded")
-        fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
-    except TooManyQueries as exc:
-        metrics.current().reject("per_caller")
-        fail(429, "Too Many Requests", str(exc), {"Retry-After": "2"})
-    raise AssertionError("unreachable")
-
-
 def fair_share(who: Identity) -> dict[str, Any]:
     """The caller's key for ``per_caller_queries`` (its token, or its address when
     anonymous) and its time limit (``query_timeout_anonymous`` when anonymous)."""
@@ -327,9 +277,8 @@ def answer(graphs: list[str] | None = None) -> Response:
         fail(400, "Bad Request", "no query given (parameter 'query')")
     try:
         info = sparqlguard.examine(text)
-    except ValueError as exc:
-        metrics.current().reject("service_refused")
-        fail(400, "Query refused", str(exc))
+    except ValueError as exc:  # answered as every refused query is (errors.problem_of)
+        raise QueryRefused(str(exc)) from None
     g.log_extra = {**g.get("log_extra", {}), "query_hash": query_hash(text), "form": info.form}
     kind = {"SELECT": "solutions", "ASK": "solutions", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
     wanted = kind.get(info.form or "")
@@ -358,17 +307,17 @@ def answer(graphs: list[str] | None = None) -> Response:
             return hit
     sparql, shift = with_base(text, request.base_url)
     started = time.perf_counter()
-    result = run(
+    g.query_shift = shift  # a syntax error's position is the caller's (errors.problem_of)
+    result = catalogue.answer(
         sparql,
         graphs=graphs,
         default_graph_uri=request.values.getlist("default-graph-uri"),
         named_graph_uri=request.values.getlist("named-graph-uri"),
         solutions_media=solutions or SOLUTIONS[0],
         graph_media=graph or GRAPHS[0],
-        shift=shift,
         **fair_share(who),
     )
-    body = stream(result)
+    body = start(result)
     if (result.kind == "graph" and graph is None) or (result.kind != "graph" and solutions is None):
         body.close()
         not_acceptable(GRAPHS if result.kind == "graph" else SOLUTIONS)

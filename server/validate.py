@@ -14,8 +14,6 @@ from eti.catalogue.checking import (
     parse_as_of,
     parse_profiles,
 )
-from eti.catalogue.fairness import TooManyQueries
-from eti.catalogue.validating import ValidationBusy, ValidationTooCostly
 
 from .auth import identity
 from .errors import fail
@@ -74,12 +72,6 @@ def run_bounded(
             )
         finally:
             release()
-    except TooManyQueries as exc:
-        fail(429, "Too Many Requests", str(exc), {"Retry-After": "2"})
-    except ValidationTooCostly as exc:
-        fail(422, "Input too costly", str(exc))
-    except ValidationBusy as exc:
-        fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
     except ValueError as exc:
         fail(400, "Bad Request", str(exc))
     raise AssertionError("unreachable")
