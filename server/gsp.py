@@ -33,7 +33,8 @@ from . import conditional
 from .agreements import duty_headers
 from .auth import identity, purpose, refuse
 from .errors import fail
-from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable, start
+from .negotiation import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable
+from .sparql import start
 
 bp = Blueprint("gsp", __name__)
 

@@ -25,6 +25,7 @@ from .pages import (
     render,
     who,
 )
+from .sparql import fair_share
 
 PAGE_ROWS = 500  # most rows the query page shows (downloads have them all)
 # Result downloads on the query page: ?format= names the SPARQL endpoint understands.
@@ -164,8 +165,6 @@ def _ox_term(node: Any) -> dict[str, str]:
 
 def _run_query(text: str) -> dict[str, Any]:
     """Run a query over the caller's view; a dict the template shows (or an error)."""
-    from .sparql import fair_share
-
     cat = catalogue()
     try:  # a refusal is shown in the editor (``g.show_refusal``)
         answer = cat.answer(

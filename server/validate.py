@@ -17,6 +17,7 @@ from eti.catalogue.checking import (
 
 from .auth import identity
 from .errors import fail
+from .sparql import fair_share
 
 if TYPE_CHECKING:
     from eti.catalogue.validation import Report
@@ -61,8 +62,6 @@ def run_bounded(
     outside this process's validation lock): 422 when the input was too costly, 503 +
     Retry-After when the worker stays busy, 429 when ``who`` validates as much at once as
     one caller may (``per_caller_queries``: waiting callers hold request threads)."""
-    from .sparql import fair_share
-
     catalogue = current_app.extensions["eti"]
     try:
         release = catalogue.validations.enter(fair_share(who)["caller"])
