@@ -416,3 +416,47 @@ def _not_iris(names: Iterable[str]) -> set[str]:
 def _default_triples(store: Store) -> list[ox.Triple]:
     rows = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
     return list(rows)
+
+
+# --- the Graph Store's writes: a graph replaced, merged into, created or dropped ------------
+
+
+def graph_exists(store: Store, target: str) -> bool:
+    """True when the graph holds a triple (``DEFAULT``: the store's default graph)."""
+    if target == DEFAULT:
+        return next(iter(store.query(queries.load("graph-content"))), None) is not None
+    return bool(store.query(queries.load("graph-exists"), bindings={"g": ox.NamedNode(target)}))
+
+
+def graph_triples(store: Store, target: str) -> list[ox.Triple]:
+    """The triples of one graph (``DEFAULT``: the store's default graph)."""
+    if target == DEFAULT:
+        return list(store.query(queries.load("graph-content")))
+    return store.triples(target)
+
+
+@serialised
+def put_graph(
+    store: Store,
+    target: str,
+    triples: list[ox.Triple],
+    *,
+    merge: bool = False,
+    provenance: Provenance | None = None,
+) -> tuple[bool, Outcome]:
+    """Replace the graph ``target`` with ``triples`` (``merge``: add them to it), under
+    the write lock so that nothing comes between reading and writing it; whether the
+    write created the graph, and its outcome."""
+    existed = graph_exists(store, target)
+    if merge and existed:
+        triples = graph_triples(store, target) + triples
+    outcome = commit(store, {target: triples or None}, provenance=provenance)
+    return not existed and bool(triples), outcome
+
+
+@serialised
+def drop_graph(store: Store, target: str, *, provenance: Provenance | None = None) -> Outcome:
+    """Drop the graph ``target``: NotFound when it holds nothing."""
+    if not graph_exists(store, target):
+        raise NotFound("no such graph")
+    return commit(store, {target: None}, provenance=provenance)

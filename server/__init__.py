@@ -16,7 +16,7 @@ from eti.catalogue import oidc
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 
-from . import errors
+from . import auth, errors
 
 log = logging.getLogger("eti.server")
 
@@ -74,6 +74,7 @@ def create_app(
     def _start() -> None:
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
         g.started = time.perf_counter()
+        auth.load_caller()  # who calls, once: views read it with ``auth.identity()``
 
     @app.after_request
     def _log(response):  # type: ignore[no-untyped-def]
@@ -97,7 +98,16 @@ def create_app(
 
     for blueprint in (update.bp, gsp.bp, service.bp):
         app.register_blueprint(blueprint)
-    from . import pages
+    # each page's module registers its routes on pages.bp
+    from . import (  # noqa: F401
+        agreements_page,
+        pages,
+        product_page,
+        query_page,
+        search_page,
+        signin_page,
+        validate_page,
+    )
 
     app.register_blueprint(pages.bp)  # the HTML pages
     app.after_request(pages.security_headers)  # every HTML answer, whichever route

@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from eti.catalogue import agreements, clock, needs
-from eti.catalogue.writes import WriteError
 
 from .auth import identity, require
 from .errors import fail
-from .rdfbody import RDF_ANSWERS, rdf_response, write_error
+from .rdfbody import RDF_ANSWERS, rdf_response
 
 bp = Blueprint("agreements", __name__)
 
@@ -67,18 +66,15 @@ def request_offer() -> Response:
     """Request an offer: {offer, purpose, start, end}; an open offer is accepted at once."""
     body = _json_body()
     base = current_app.config["SETTINGS"].base_iri
-    try:
-        agreement = agreements.request(
-            _store(),
-            identity(),
-            offer=body.get("offer"),
-            purpose=body.get("purpose"),
-            start=body.get("start"),
-            end=body.get("end"),
-            base=base,
-        )
-    except WriteError as exc:
-        return write_error(exc)
+    agreement = agreements.request(
+        _store(),
+        identity(),
+        offer=body.get("offer"),
+        purpose=body.get("purpose"),
+        start=body.get("start"),
+        end=body.get("end"),
+        base=base,
+    )
     response = jsonify(_summary(agreement))
     response.status_code = 201
     response.headers["Location"] = url_for("agreements.read", ident=agreement.ident)
@@ -138,10 +134,7 @@ def act(ident: str, action: str) -> Response:
     unknown agreement or a channel not its assignee, 403 for a steward of another
     organisation or a party the action is not for; nothing changes on a refusal."""
     _actable_agreement(ident)
-    try:
-        agreement = agreements.transition(_store(), identity(), ident, action)
-    except WriteError as exc:
-        return write_error(exc)
+    agreement = agreements.transition(_store(), identity(), ident, action)
     return jsonify(_summary(agreement))
 
 
@@ -159,14 +152,11 @@ def my_needs() -> Response:
 def add_need() -> Response:
     """Record an information need: {description, themes: [IRI], life_event, spatial}."""
     body = _json_body()
-    try:
-        settings = current_app.config["SETTINGS"]
-        quota = needs.Quota(
-            settings.need_max_bytes, settings.needs_per_channel, settings.need_bytes_per_channel
-        )
-        iri = needs.add(_store(), identity(), body, quota)
-    except WriteError as exc:
-        return write_error(exc)
+    settings = current_app.config["SETTINGS"]
+    quota = needs.Quota(
+        settings.need_max_bytes, settings.needs_per_channel, settings.need_bytes_per_channel
+    )
+    iri = needs.add(_store(), identity(), body, quota)
     response = jsonify({"need": iri})
     response.status_code = 201
     return response

@@ -6,7 +6,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, request
+from flask import current_app, flash, g, request
+from flask import session as flask_session
+from werkzeug.exceptions import HTTPException
 
 from eti.catalogue.auth import ANONYMOUS, AuthError, Identity, TokenTable
 from eti.catalogue.oidc import roles_from
@@ -35,16 +37,42 @@ def authenticator() -> Any:
     return current_app.extensions.get("eti.auth") or TokenTable(current_app.extensions["eti"].store)
 
 
-def identity() -> Identity:
-    """Who calls: anonymous without credentials; 401 for credentials that do not hold."""
-    if "identity" in g:
-        return g.identity
+SESSION_BLUEPRINTS = {"pages"}  # routes whose callers may be signed in by the session cookie
+
+
+def load_caller() -> None:
+    """Resolve who calls, once per request (registered as a ``before_request``): from
+    ``Authorization: Bearer`` when sent, else on the pages from the session's token. A
+    refusal (a token in the URL, a token that does not hold) is kept and answered only
+    when a view reads the caller, so routes that never ask are not refused."""
+    g.pop("identity", None)
+    g.pop("caller_refused", None)
+    try:
+        _resolve(session=request.blueprint in SESSION_BLUEPRINTS)
+    except HTTPException as exc:
+        g.pop("identity", None)
+        g.caller_refused = exc
+
+
+def identity(*, session: bool = False) -> Identity:
+    """Who calls (resolved by ``load_caller``): anonymous without credentials; 401 for
+    credentials that do not hold. ``session``: a page's caller may be signed in by the
+    session cookie (for pages outside ``SESSION_BLUEPRINTS``)."""
+    if "caller_refused" in g:
+        raise g.caller_refused
+    unread = session and not g.get("session_read") and "Authorization" not in request.headers
+    if "identity" not in g or unread:
+        _resolve(session=session)
+    return g.identity
+
+
+def _resolve(*, session: bool) -> None:
     if "access_token" in request.args or "token" in request.args:
         fail(400, "Bad Request", "send the token in the Authorization header, never in the URL")
     header = request.headers.get("Authorization")
     if not header:
-        g.identity = ANONYMOUS
-        return g.identity
+        g.identity = _from_session() if session else ANONYMOUS
+        return
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         fail(401, "Unauthorized", "use 'Authorization: Bearer <token>'", CHALLENGE)
@@ -58,7 +86,23 @@ def identity() -> Identity:
         "token": g.identity.token_id,
         **({"client": g.identity.client_id} if g.identity.client_id else {}),
     }
-    return g.identity
+
+
+def _from_session() -> Identity:
+    """The caller signed in by the page session's token; a token that no longer holds is
+    forgotten, with a message on the next page."""
+    from .i18n import t
+
+    g.session_read = True
+    token = flask_session.get("token")
+    if not token:
+        return ANONYMOUS
+    try:
+        return authenticator().authenticate(token)
+    except AuthError:
+        flask_session.pop("token", None)
+        flash(t("signin.expired"), "error")
+        return ANONYMOUS
 
 
 def refuse(

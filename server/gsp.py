@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from eti.catalogue import queries, rdfio, registry, writes
 from eti.catalogue.core import Access, Catalogue
@@ -33,8 +33,8 @@ from . import conditional
 from .agreements import duty_headers
 from .auth import identity, purpose, refuse
 from .errors import fail
-from .rdfbody import write_error
-from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable, run, stream
+from .negotiation import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable
+from .sparql import start
 
 bp = Blueprint("gsp", __name__)
 
@@ -87,10 +87,7 @@ def require_admin() -> None:
 
 def exists(target: str) -> bool:
     """True when the graph holds a triple (the default graph too)."""
-    store = catalogue().store
-    if target == DEFAULT:
-        return next(iter(store.query(queries.load("graph-content"))), None) is not None
-    return bool(store.query(queries.load("graph-exists"), bindings={"g": ox.NamedNode(target)}))
+    return writes.graph_exists(catalogue().store, target)
 
 
 def reading_access() -> Access:
@@ -138,19 +135,17 @@ def read_graph(target: str) -> Response:
             Response(status=200, mimetype=media, headers=headers), tag, changed
         )
     if target == DEFAULT:
-        triples = list(catalogue().store.query(queries.load("graph-content")))
+        triples = writes.graph_triples(catalogue().store, DEFAULT)
         body = rdfio.serialize_triples(triples, rdfio.MEDIA_TYPES[media], prefixes=PREFIXES)
         return conditional.stamp(Response(body, mimetype=media, headers=headers), tag, changed)
-    result = run(
+    result = catalogue().answer(
         queries.load("graph-content"),
         graphs=[target],
         default_graph_uri=[target],
         graph_media=media,
         max_rows=0,  # a graph is never cut: a part would pass for the whole
     )
-    return conditional.stamp(
-        Response(stream(result), mimetype=media, headers=headers), tag, changed
-    )
+    return conditional.stamp(Response(start(result), mimetype=media, headers=headers), tag, changed)
 
 
 def dump_view() -> Response:
@@ -252,24 +247,9 @@ def warning_headers(reports: list) -> dict[str, str]:
     return {"ETI-Warnings": f"{len(results)}; first={json.dumps(text, ensure_ascii=True)}"}
 
 
-def commit(changes: dict[str, list[ox.Triple] | None]) -> dict[str, str]:
-    """Apply a write (abort with the error answer when refused); the warning headers."""
-    try:
-        outcome = writes.commit(
-            catalogue().store,
-            changes,
-            provenance=functools.partial(registry.raw_write_provenance, who=identity()),
-        )
-    except writes.WriteError as exc:
-        abort(write_error(exc))
-    return warning_headers(outcome.reports)
-
-
-def current_triples(target: str) -> list[ox.Triple]:
-    store = catalogue().store
-    if target == DEFAULT:
-        return list(store.query(queries.load("graph-content")))
-    return store.triples(target)
+def _provenance() -> writes.Provenance:
+    """What the registry records of a raw write by this caller."""
+    return functools.partial(registry.raw_write_provenance, who=identity())
 
 
 def created(target: str, headers: dict[str, str]) -> Response:
@@ -280,15 +260,15 @@ def created(target: str, headers: dict[str, str]) -> Response:
 
 
 def write(target: str | None) -> Response:
+    """PUT, POST or DELETE a graph (admins): the write itself is the catalogue's
+    (``writes.put_graph`` / ``drop_graph``, under its write lock)."""
     require_admin()
+    store = catalogue().store
     base = target or request.base_url
     if request.method == "DELETE":
         if target is None:
             fail(400, "Bad Request", "DELETE needs ?graph=IRI or ?default")
-        with writes.WRITE_LOCK:
-            if not exists(target):
-                fail(404, "Not Found", "no such graph")
-            commit({target: None})
+        writes.drop_graph(store, target, provenance=_provenance())
         return Response(status=204)
     triples = body_triples(base)
     if target is None:  # POST to the store: a new graph, named here
@@ -297,18 +277,14 @@ def write(target: str | None) -> Response:
         if not triples:
             fail(400, "Bad Request", "the body holds no triple: there is no graph to create")
         target = request.url_root + "data/" + uuid.uuid4().hex
-        with writes.WRITE_LOCK:
-            warned = commit({target: triples})
-        return created(target, warned)
+        _, outcome = writes.put_graph(store, target, triples, provenance=_provenance())
+        return created(target, warning_headers(outcome.reports))
     g.log_extra = {**g.get("log_extra", {}), "graph": target or "default"}
-    with writes.WRITE_LOCK:
-        existed = exists(target)
-        if request.method == "POST" and existed:
-            triples = current_triples(target) + triples
-        warned = commit({target: triples or None})
-    if not existed and triples:
-        return created(target, warned)
-    return Response(status=204, headers=warned)
+    made, outcome = writes.put_graph(
+        store, target, triples, merge=request.method == "POST", provenance=_provenance()
+    )
+    warned = warning_headers(outcome.reports)
+    return created(target, warned) if made else Response(status=204, headers=warned)
 
 
 def handle(target: str | None) -> Response:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from eti.catalogue import agreements, registry
-from eti.catalogue.core import Access
-from eti.catalogue.writes import WriteError
+from eti.catalogue import registry
 
 from . import conditional
 from .agreements import duty_headers
 from .auth import identity, purpose, require
 from .errors import fail
-from .rdfbody import RDF_ANSWERS, rdf_response, read_body, write_error
+from .rdfbody import RDF_ANSWERS, rdf_response, read_body
 
 bp = Blueprint("products", __name__, url_prefix="/api/products")
 
@@ -70,10 +68,7 @@ def listing() -> Response:
 def create() -> Response:
     """Register a new product (201 + Location)."""
     quads = read_body()
-    try:
-        reg = registry.register(_catalogue().store, quads, who=identity(), create=True)
-    except WriteError as exc:
-        return write_error(exc)
+    reg = registry.register(_catalogue().store, quads, who=identity(), create=True)
     response = jsonify(_summary(reg))
     response.status_code = 201
     response.headers["Location"] = url_for("products.read", ident=reg.ident)
@@ -85,12 +80,7 @@ def create() -> Response:
 def update(ident: str) -> Response:
     """Replace a registered product with a new version."""
     quads = read_body()
-    try:
-        reg = registry.register(
-            _catalogue().store, quads, who=identity(), ident=ident, create=False
-        )
-    except WriteError as exc:
-        return write_error(exc)
+    reg = registry.register(_catalogue().store, quads, who=identity(), ident=ident, create=False)
     return jsonify(_summary(reg))
 
 
@@ -98,10 +88,7 @@ def update(ident: str) -> Response:
 @require("steward", "admin")
 def withdraw(ident: str) -> Response:
     """Withdraw a product: it leaves discovery, its history stays."""
-    try:
-        record = registry.withdraw(_catalogue().store, ident, who=identity())
-    except WriteError as exc:
-        return write_error(exc)
+    record = registry.withdraw(_catalogue().store, ident, who=identity())
     return jsonify(
         {
             "id": ident,
@@ -133,9 +120,8 @@ def read(ident: str) -> Response:
     media = request.accept_mimetypes.best_match(
         ["application/json", *RDF_ANSWERS], default="application/json"
     )
-    access = cat.access(identity(), purpose=purpose())
-    triples = cat.product_triples(ident, identity(), access=access)
-    headers = {"Vary": "Accept", **duty_headers(_opening(access, record.iri))}
+    triples, duties = description(ident, record)
+    headers = {"Vary": "Accept", **duties}
     changed = conditional.changed_at(cat.store, record.modified)
     if media in RDF_ANSWERS:
         return conditional.by_content(rdf_response(triples, media, headers=headers), changed)
@@ -156,9 +142,16 @@ def read(ident: str) -> Response:
     return conditional.by_content(response, changed)
 
 
-def _opening(access: Access, product: str) -> list[agreements.Agreement]:
-    """The agreements of the caller's view that open ``product``'s content."""
-    return [a for a in access.agreements if a.target == product]
+def description(ident: str, record: registry.Record) -> tuple[list, dict[str, str]]:
+    """The product's description as the caller may read it for the request's purpose
+    (``purpose`` / ``ETI-Purpose``; its content too when an agreement opens it), and the
+    ``ETI-Duties``/``Link`` headers of the agreements that open it: the RDF of
+    ``/api/products/<id>`` and of the page ``/products/<id>``."""
+    cat, who = _catalogue(), identity()
+    access = cat.access(who, purpose=purpose())
+    triples = cat.product_triples(ident, who, access=access)
+    opening = [a for a in access.agreements if a.target == record.iri]
+    return triples, duty_headers(opening)
 
 
 @bp.get("/<ident:ident>/history")

@@ -9,9 +9,8 @@ from flask import Response, request
 
 from eti.catalogue import rdfio
 from eti.catalogue.namespaces import PREFIXES
-from eti.catalogue.writes import WriteError
 
-from .errors import error_response, fail
+from .errors import fail
 
 RDF_ANSWERS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -68,13 +67,3 @@ def rdf_response(
         triples, fmt, prefixes=PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
     )
     return Response(body, status=status, mimetype=media, headers=headers)
-
-
-def write_error(exc: WriteError) -> Response:
-    """A refused write: its status, what was wrong, and the SHACL report for 422."""
-    if exc.report is not None and request.accept_mimetypes.best == "text/turtle":
-        return Response(exc.report.turtle(), status=exc.status, mimetype="text/turtle")
-    detail: object = exc.detail
-    if exc.report is not None:
-        detail = {"message": exc.detail, "report": exc.report.to_json()}
-    return error_response(exc.status, exc.error, detail)

@@ -21,7 +21,7 @@ from eti.catalogue.store import OxigraphStore
 
 from .auth import identity, purpose
 from .errors import fail
-from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable
+from .negotiation import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable
 
 bp = Blueprint("service", __name__)
 

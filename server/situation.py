@@ -8,12 +8,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from eti.catalogue import agreements, clock
 from eti.catalogue.situation import compile_situation
-from eti.catalogue.writes import WriteError
 
 from .agreements import duty_headers, duty_list
 from .auth import identity, purpose
 from .errors import fail
-from .rdfbody import write_error
 
 bp = Blueprint("situation", __name__)
 
@@ -27,18 +25,15 @@ def situation() -> Response:
     age = request.args.get("age")
     if age is not None and not age.isdigit():
         fail(400, "Bad Request", "age must be a whole number of years")
-    try:
-        result = compile_situation(
-            current_app.extensions["eti"],
-            identity(),
-            municipality=request.args.get("municipality", ""),
-            age=int(age) if age is not None else None,
-            needs=request.args.getlist("need"),
-            purpose=purpose(),
-            today=clock.today(),
-        )
-    except WriteError as exc:
-        return write_error(exc)
+    result = compile_situation(
+        current_app.extensions["eti"],
+        identity(),
+        municipality=request.args.get("municipality", ""),
+        age=int(age) if age is not None else None,
+        needs=request.args.getlist("need"),
+        purpose=purpose(),
+        today=clock.today(),
+    )
     headers = duty_headers(with_duties(result))
     response = jsonify(result)
     response.headers.update(headers)

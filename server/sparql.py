@@ -18,135 +18,32 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, has_request_context, request
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from eti.catalogue import agreements, sparqlguard, sparqltext
 from eti.catalogue.auth import Identity
 from eti.catalogue.core import QueryRefused
-from eti.catalogue.executor import Answer, Overloaded, QueryFailed, QueryTimeout
-from eti.catalogue.fairness import TooManyQueries
+from eti.catalogue.executor import Answer, QueryFailed, QueryTimeout
 
 from . import conditional, metrics
 from .auth import identity, purpose
 from .errors import fail
+from .negotiation import (
+    GRAPH_ALIASES,
+    GRAPH_NAMES,
+    GRAPHS,
+    SOLUTION_ALIASES,
+    SOLUTION_NAMES,
+    SOLUTIONS,
+    negotiate,
+    not_acceptable,
+)
+from .service import service_description
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger("eti.server")
 
-SOLUTIONS = [
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-]
-GRAPHS = [
-    "text/turtle",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/ld+json",
-    "application/trig",
-    "application/n-quads",
-]
-SOLUTION_ALIASES = {
-    "application/json": "application/sparql-results+json",
-    "application/xml": "application/sparql-results+xml",
-    "text/xml": "application/sparql-results+xml",
-}
-GRAPH_ALIASES = {
-    "application/x-turtle": "text/turtle",
-    "application/turtle": "text/turtle",
-    "text/n3": "text/turtle",  # Turtle is N3
-    "text/rdf+n3": "text/turtle",
-    "application/n3": "text/turtle",
-    "text/plain": "application/n-triples",
-    "application/json": "application/ld+json",
-    "application/x-json+ld": "application/ld+json",
-    "application/xml": "application/rdf+xml",
-    "text/xml": "application/rdf+xml",
-    "application/x-trig": "application/trig",
-    "text/x-nquads": "application/n-quads",
-}
-SOLUTION_NAMES = {
-    "json": "application/sparql-results+json",
-    "srj": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "srx": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-GRAPH_NAMES = {
-    "turtle": "text/turtle",
-    "ttl": "text/turtle",
-    "n3": "text/turtle",
-    "nt": "application/n-triples",
-    "ntriples": "application/n-triples",
-    "n-triples": "application/n-triples",
-    "xml": "application/rdf+xml",
-    "rdf": "application/rdf+xml",
-    "rdfxml": "application/rdf+xml",
-    "rdf+xml": "application/rdf+xml",
-    "json": "application/ld+json",
-    "jsonld": "application/ld+json",
-    "json-ld": "application/ld+json",
-    "trig": "application/trig",
-    "nq": "application/n-quads",
-    "nquads": "application/n-quads",
-}
-KNOWN_FORMATS = {
-    *SOLUTIONS,
-    *GRAPHS,
-    *SOLUTION_ALIASES,
-    *GRAPH_ALIASES,
-    *SOLUTION_NAMES,
-    *GRAPH_NAMES,
-}
 QUERY_PARAMETERS = ("query", "default-graph-uri", "named-graph-uri")
 _ABSOLUTE_IRI = re.compile(r"^<[A-Za-z][A-Za-z0-9+.\-]*:")
-_POSITION = re.compile(r"error at (\d+):(\d+)")
-_CHARSET = re.compile(r";\s*charset\s*=\s*[^;,]*", re.IGNORECASE)
-
-
-def negotiate(
-    offered: list[str], aliases: dict[str, str], names: dict[str, str] | None = None
-) -> str | None:
-    """The media type to answer in, from ``format=`` or else ``Accept``; the first
-    offered type without ``Accept``; None when nothing offered is acceptable.
-
-    ``format`` may be repeated (SPARQLWrapper sends ``format=tsv&format=text/tab-...``):
-    the first value naming an offered syntax wins; a value naming a syntax of the other
-    result kind falls back to ``Accept``; a value naming nothing known is unacceptable.
-    """
-    values = [v.strip().lower() for v in request.values.getlist("format") if v.strip()]
-    for value in values:
-        media = (names or {}).get(value) or aliases.get(value, value)
-        if media in offered:
-            return media
-    if values and not any(v in KNOWN_FORMATS for v in values):
-        return None
-    accept = accept_header()
-    if not accept:
-        return offered[0]
-    best = accept.best_match([*offered, *aliases])
-    return aliases.get(best, best) if best else None
-
-
-def accept_header() -> MIMEAccept:
-    """The request's Accept without ``charset`` parameters (``text/turtle; charset=utf-8``
-    asks for Turtle: every answer here is UTF-8)."""
-    value = request.headers.get("Accept", "")
-    if "charset" in value.lower():
-        value = _CHARSET.sub("", value)
-    return parse_accept_header(value, MIMEAccept)
-
-
-def not_acceptable(offered: list[str]) -> None:
-    fail(
-        406,
-        "Not Acceptable",
-        "no offered result format is acceptable (Accept or format=); offered: "
-        + ", ".join(offered),
-    )
 
 
 def _utf8_body() -> str:
@@ -209,12 +106,6 @@ def with_base(text: str, base: str) -> tuple[str, int]:
     return text, 0
 
 
-def _shift_position(message: str, lines: int) -> str:
-    if not lines:
-        return message
-    return _POSITION.sub(lambda m: f"error at {int(m[1]) - lines}:{m[2]}", message)
-
-
 def query_hash(text: str) -> str:
     """The prefix of the query's SHA-256 the logs carry (never the query itself)."""
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
@@ -267,48 +158,6 @@ def start(answer: Answer) -> Body:
     return Body(first, chunks)
 
 
-def stream(answer: Answer) -> Body:
-    """``start`` with the query errors turned into protocol answers."""
-    try:
-        return start(answer)
-    except QueryTimeout as exc:
-        metrics.current().timeout()
-        fail(503, "Query timeout", str(exc), {"Retry-After": "5"})
-    except QueryFailed as exc:
-        if exc.kind == "query":
-            fail(400, "Query error", str(exc))
-        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
-    raise AssertionError("unreachable")
-
-
-def run(sparql: str, *, shift: int = 0, **options: Any) -> Answer:
-    """``Catalogue.answer`` with its refusals turned into error answers: 400 for a
-    refused query or a syntax error (with the parser's line and column), 503 for a
-    time limit, an overload (with Retry-After) or a store that fails."""
-    catalogue = current_app.extensions["eti"]
-    try:
-        return catalogue.answer(sparql, **options)
-    except QueryRefused as exc:
-        metrics.current().reject("service_refused")
-        fail(400, "Query refused", str(exc))
-    except QueryFailed as exc:
-        if exc.kind == "syntax":
-            fail(400, "Query syntax error", _shift_position(str(exc), shift))
-        if exc.kind == "query":  # e.g. a function the engine does not have
-            fail(400, "Query error", str(exc))
-        fail(503, "Store unavailable", str(exc), {"Retry-After": "1"})
-    except QueryTimeout as exc:
-        metrics.current().timeout()
-        fail(503, "Query timeout", str(exc), {"Retry-After": "5"})
-    except Overloaded as exc:
-        metrics.current().reject("overloaded")
-        fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
-    except TooManyQueries as exc:
-        metrics.current().reject("per_caller")
-        fail(429, "Too Many Requests", str(exc), {"Retry-After": "2"})
-    raise AssertionError("unreachable")
-
-
 def fair_share(who: Identity) -> dict[str, Any]:
     """The caller's key for ``per_caller_queries`` (its token, or its address when
     anonymous) and its time limit (``query_timeout_anonymous`` when anonymous)."""
@@ -327,9 +176,8 @@ def answer(graphs: list[str] | None = None) -> Response:
         fail(400, "Bad Request", "no query given (parameter 'query')")
     try:
         info = sparqlguard.examine(text)
-    except ValueError as exc:
-        metrics.current().reject("service_refused")
-        fail(400, "Query refused", str(exc))
+    except ValueError as exc:  # answered as every refused query is (errors.problem_of)
+        raise QueryRefused(str(exc)) from None
     g.log_extra = {**g.get("log_extra", {}), "query_hash": query_hash(text), "form": info.form}
     kind = {"SELECT": "solutions", "ASK": "solutions", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
     wanted = kind.get(info.form or "")
@@ -358,17 +206,17 @@ def answer(graphs: list[str] | None = None) -> Response:
             return hit
     sparql, shift = with_base(text, request.base_url)
     started = time.perf_counter()
-    result = run(
+    g.query_shift = shift  # a syntax error's position is the caller's (errors.problem_of)
+    result = catalogue.answer(
         sparql,
         graphs=graphs,
         default_graph_uri=request.values.getlist("default-graph-uri"),
         named_graph_uri=request.values.getlist("named-graph-uri"),
         solutions_media=solutions or SOLUTIONS[0],
         graph_media=graph or GRAPHS[0],
-        shift=shift,
         **fair_share(who),
     )
-    body = stream(result)
+    body = start(result)
     if (result.kind == "graph" and graph is None) or (result.kind != "graph" and solutions is None):
         body.close()
         not_acceptable(GRAPHS if result.kind == "graph" else SOLUTIONS)
@@ -406,7 +254,5 @@ def sparql() -> Response:
             fail(400, "Bad Request", "updates are POSTed to /update (SPARQL 1.1 Update)")
         if any(p in request.args for p in QUERY_PARAMETERS):
             fail(400, "Bad Request", "no query given (parameter 'query')")
-        from .service import service_description
-
         return service_description()
     return answer()

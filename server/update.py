@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
 
 from eti.catalogue import registry, writes
 
@@ -46,24 +46,6 @@ def graph_parameters(name: str) -> list[str]:
     return out
 
 
-def report_answer(exc: writes.WriteError) -> Response:
-    """A write broke a shared rule: 422 with the SHACL report, as Turtle or JSON when
-    asked for, else plain text as the protocol's clients expect."""
-    report = exc.report
-    accept = request.accept_mimetypes
-    best = accept.best_match(["text/plain", "application/json", "text/turtle"]) if accept else None
-    if report is not None and best == "text/turtle":
-        return Response(report.turtle(), status=exc.status, mimetype="text/turtle")
-    if report is not None and best == "application/json":
-        response = jsonify({"error": exc.error, "detail": exc.detail, "report": report.to_json()})
-        response.status_code = exc.status
-        return response
-    text = f"{exc.error}: {exc.detail}\n"
-    if report is not None:
-        text += "\n" + report.text("en")
-    return Response(text, status=exc.status, mimetype="text/plain")
-
-
 @bp.route("/update", methods=["POST"])
 @require("admin")
 def update() -> Response:
@@ -75,19 +57,15 @@ def update() -> Response:
     using_named = graph_parameters("using-named-graph-uri")
     g.log_extra = {**g.get("log_extra", {}), "query_hash": query_hash(text), "form": "UPDATE"}
     store = current_app.extensions["eti"].store
-    try:
-        outcome = writes.update(
-            store,
-            text,
-            using=using,
-            using_named=using_named,
-            base_iri=request.base_url,
-            provenance=functools.partial(registry.raw_write_provenance, who=identity()),
-        )
-    except writes.RuleBroken as exc:
-        return report_answer(exc)
-    except writes.WriteError as exc:
-        fail(exc.status, exc.error, exc.detail)
+    # a refusal (a broken rule: 422 with the SHACL report) is answered by ``errors``
+    outcome = writes.update(
+        store,
+        text,
+        using=using,
+        using_named=using_named,
+        base_iri=request.base_url,
+        provenance=functools.partial(registry.raw_write_provenance, who=identity()),
+    )
     response = Response(status=204, headers=warning_headers(outcome.reports))
     response.headers["ETI-Graphs-Changed"] = str(len(outcome.graphs))
     return response

@@ -14,11 +14,10 @@ from eti.catalogue.checking import (
     parse_as_of,
     parse_profiles,
 )
-from eti.catalogue.fairness import TooManyQueries
-from eti.catalogue.validating import ValidationBusy, ValidationTooCostly
 
 from .auth import identity
 from .errors import fail
+from .sparql import fair_share
 
 if TYPE_CHECKING:
     from eti.catalogue.validation import Report
@@ -63,8 +62,6 @@ def run_bounded(
     outside this process's validation lock): 422 when the input was too costly, 503 +
     Retry-After when the worker stays busy, 429 when ``who`` validates as much at once as
     one caller may (``per_caller_queries``: waiting callers hold request threads)."""
-    from .sparql import fair_share
-
     catalogue = current_app.extensions["eti"]
     try:
         release = catalogue.validations.enter(fair_share(who)["caller"])
@@ -74,12 +71,6 @@ def run_bounded(
             )
         finally:
             release()
-    except TooManyQueries as exc:
-        fail(429, "Too Many Requests", str(exc), {"Retry-After": "2"})
-    except ValidationTooCostly as exc:
-        fail(422, "Input too costly", str(exc))
-    except ValidationBusy as exc:
-        fail(503, "Overloaded", str(exc), {"Retry-After": "2"})
     except ValueError as exc:
         fail(400, "Bad Request", str(exc))
     raise AssertionError("unreachable")
