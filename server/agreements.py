@@ -9,7 +9,8 @@ from eti.catalogue import agreements, clock, needs
 
 from .auth import identity, require
 from .errors import fail
-from .rdfbody import RDF_ANSWERS, rdf_response
+from .negotiation import GRAPHS, negotiate
+from .rdfbody import rdf_response
 
 bp = Blueprint("agreements", __name__)
 
@@ -119,10 +120,8 @@ def _actable_agreement(ident: str) -> agreements.Agreement:
 def read(ident: str) -> Response:
     """An agreement (JSON, or RDF by ``Accept``) for its parties."""
     found = _party_agreement(ident)
-    media = request.accept_mimetypes.best_match(
-        ["application/json", *RDF_ANSWERS], default="application/json"
-    )
-    if media in RDF_ANSWERS:
+    media = negotiate(["application/json", *GRAPHS]) or "application/json"
+    if media in GRAPHS:
         return rdf_response(_store().triples(f"urn:eti:graph:agreement:{ident}"), media)
     return jsonify(_summary(found))
 

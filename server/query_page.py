@@ -11,11 +11,13 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Response, g, request, url_for
 
+from eti.catalogue import media
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.namespaces import is_valid_id
 
 from .errors import Problem
 from .i18n import language
+from .negotiation import GRAPHS, SOLUTIONS
 from .pages import (
     HTML_TYPES,
     bp,
@@ -30,26 +32,8 @@ from .sparql import fair_share
 PAGE_ROWS = 500  # most rows the query page shows (downloads have them all)
 # Result downloads on the query page: ?format= names the SPARQL endpoint understands.
 SOLUTION_DOWNLOADS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
-GRAPH_DOWNLOADS = [
-    ("ttl", "Turtle"),
-    ("nt", "N-Triples"),
-    ("rdfxml", "RDF/XML"),
-    ("jsonld", "JSON-LD"),
-    ("trig", "TriG"),
-    ("nq", "N-Quads"),
-]
-PROTOCOL_TYPES = [
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-    "text/turtle",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/ld+json",
-    "application/trig",
-    "application/n-quads",
-]
+GRAPH_DOWNLOADS = [(s.names[0], s.title) for s in media.SYNTAXES]
+PROTOCOL_TYPES = [*SOLUTIONS, *GRAPHS]  # what /sparql answers in
 DEFAULT_QUERY = """PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX dprod: <https://ekgf.github.io/dprod/>
 

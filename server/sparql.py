@@ -37,6 +37,7 @@ from .negotiation import (
     negotiate,
     not_acceptable,
 )
+from .rdfbody import utf8
 from .service import service_description
 
 bp = Blueprint("sparql", __name__)
@@ -48,9 +49,7 @@ _ABSOLUTE_IRI = re.compile(r"^<[A-Za-z][A-Za-z0-9+.\-]*:")
 
 def _utf8_body() -> str:
     """The body of a direct POST, which the protocol requires in UTF-8."""
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        fail(415, "Unsupported Media Type", f"the body must be UTF-8, not {charset}")
+    utf8(request.mimetype_params, "the body")
     try:
         return request.get_data(cache=True).decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -17,6 +17,7 @@ from eti.catalogue.checking import (
 
 from .auth import identity
 from .errors import fail
+from .rdfbody import rdf_body
 from .sparql import fair_share
 
 if TYPE_CHECKING:
@@ -96,16 +97,9 @@ def _input(limit: int):  # type: ignore[no-untyped-def]
             )
         text = request.form.get("data", "")
         return graph_of(text.encode(), fmt=fmt or "turtle", source="data")
-    if not request.content_type:
-        raise InputError(
-            "give the body's RDF syntax in Content-Type (e.g. text/turtle), or "
-            "send a form with 'file', 'data' or 'url'",
-            status=415,
-        )
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        raise InputError(f"RDF bodies are UTF-8, not {charset}", status=415)
-    return graph_of(request.get_data(), media_type=request.mimetype, fmt=fmt, source="body")
+    # any media type: the syntax may be named by format=, else graph_of tells (or 415s)
+    data = rdf_body(named=True)
+    return graph_of(data, media_type=request.mimetype, fmt=fmt, source="body")
 
 
 @bp.post("/api/validate")
