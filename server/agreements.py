@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from eti.catalogue import agreements, clock, needs
 
+from . import current
 from .auth import identity, require
 from .errors import fail
 from .negotiation import GRAPHS, negotiate
@@ -66,7 +67,7 @@ def _summary(agreement: agreements.Agreement) -> dict:
 def request_offer() -> Response:
     """Request an offer: {offer, purpose, start, end}; an open offer is accepted at once."""
     body = _json_body()
-    base = current_app.config["SETTINGS"].base_iri
+    base = current.settings().base_iri
     agreement = agreements.request(
         _store(),
         identity(),
@@ -151,7 +152,7 @@ def my_needs() -> Response:
 def add_need() -> Response:
     """Record an information need: {description, themes: [IRI], life_event, spatial}."""
     body = _json_body()
-    settings = current_app.config["SETTINGS"]
+    settings = current.settings()
     quota = needs.Quota(
         settings.need_max_bytes, settings.needs_per_channel, settings.need_bytes_per_channel
     )

@@ -10,9 +10,10 @@ from flask import current_app, flash, g, request
 from flask import session as flask_session
 from werkzeug.exceptions import HTTPException
 
-from eti.catalogue.auth import ANONYMOUS, AuthError, Identity, TokenTable
+from eti.catalogue.auth import ANONYMOUS, AuthError, Identity
 from eti.catalogue.oidc import roles_from
 
+from . import current
 from .errors import fail
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="eti"'}
@@ -33,8 +34,9 @@ _ALLOWED = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
 
 
 def authenticator() -> Any:
-    """The application's authenticator (static tokens, and JWTs when issuers are set)."""
-    return current_app.extensions.get("eti.auth") or TokenTable(current_app.extensions["eti"].store)
+    """The application's authenticator (static tokens, and JWTs when issuers are set),
+    made once by ``create_app`` so that the issuers' keys are cached across requests."""
+    return current_app.extensions["eti.auth"]
 
 
 SESSION_BLUEPRINTS = {"pages"}  # routes whose callers may be signed in by the session cookie
@@ -114,7 +116,7 @@ def refuse(
     if who.role in roles:
         return
     if who.client_id:
-        settings = current_app.config["SETTINGS"]
+        settings = current.settings()
         scopes = " ".join(roles_from(settings).scope_of(r) for r in roles)
         message = f"{detail}: the token needs the scope {' or '.join(scopes.split())}"
         fail(403, "Forbidden", message, _challenge("insufficient_scope", message, scopes))

@@ -15,6 +15,7 @@ from eti.catalogue import media
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.namespaces import is_valid_id
 
+from . import current
 from .errors import Problem
 from .i18n import language
 from .negotiation import GRAPHS, SOLUTIONS
@@ -117,10 +118,10 @@ def _term(term: dict[str, str] | None) -> dict[str, Any] | None:
     out: dict[str, Any] = {"kind": kind, "value": value, "href": None, "note": "", "iri": ""}
     if kind == "uri":
         out["iri"], out["value"] = value, _compact(value)
-        base = catalogue().settings.base_iri + "products/"
+        base = current.settings().base_iri + "products/"
         if value.startswith(base) and is_valid_id(value[len(base) :]):
             out["href"] = url_for("pages.product", ident=value[len(base) :])
-        elif not value.startswith(catalogue().settings.base_iri):
+        elif not value.startswith(current.settings().base_iri):
             out["href"] = link_target(value)
     elif kind == "bnode":
         out["value"] = "_:" + value
@@ -233,7 +234,7 @@ def query_page(text: str | None, result: dict[str, Any] | None) -> Response:
         endpoint=endpoint,
         downloads=downloads,
         share=url_for("pages.query", query=text) if text else None,
-        base_iri=catalogue().settings.base_iri,
+        base_iri=current.settings().base_iri,
         prefixes=display_prefixes(),
         solution_downloads=SOLUTION_DOWNLOADS,
         graph_downloads=GRAPH_DOWNLOADS,

@@ -19,6 +19,7 @@ from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import DCT, ETI, PREFIXES, RDF, RDFS, SD, VOID, XSD
 from eti.catalogue.store import OxigraphStore
 
+from . import current
 from .auth import identity, purpose
 from .errors import fail
 from .negotiation import GRAPHS, rdf_media
@@ -101,7 +102,7 @@ def rdf_answer(triples: list[ox.Triple]) -> Response:
 
 
 def _limits(node: ox.BlankNode) -> list[ox.Triple]:
-    s = catalogue().settings
+    s = current.settings()
     out = []
     for name, value, unit, text in (
         ("max_rows", s.max_rows, "rows", "most result rows a query answers (0: no limit)"),
@@ -128,7 +129,7 @@ def description() -> list[ox.Triple]:
     """The service description for the caller: both endpoints, what they accept and
     answer, the limits, and the caller's default dataset with VoID statistics."""
     root = request.url_root
-    settings = catalogue().settings
+    settings = current.settings()
     view = catalogue().view_for(identity(), purpose=purpose())
     stats = statistics(view)
     service, updates = ox.BlankNode(), ox.BlankNode()
@@ -230,7 +231,7 @@ def void_description() -> Response:
         sparql_endpoint=root + "sparql",
         data_dump=root + "data",
         homepage=root,
-        uri_space=cat.settings.base_iri,
+        uri_space=current.settings().base_iri,
         formats=[FORMATS + f for f in INPUT_FORMATS],
     )
     return rdf_answer(triples)

@@ -24,7 +24,7 @@ from eti.catalogue.auth import Identity
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Answer, QueryFailed, QueryTimeout
 
-from . import conditional, metrics
+from . import conditional, current, metrics
 from .auth import identity, purpose
 from .errors import fail
 from .negotiation import (
@@ -160,9 +160,9 @@ def start(answer: Answer) -> Body:
 def fair_share(who: Identity) -> dict[str, Any]:
     """The caller's key for ``per_caller_queries`` (its token, or its address when
     anonymous) and its time limit (``query_timeout_anonymous`` when anonymous)."""
-    settings = current_app.extensions["eti"].settings
+    limits = current.settings()
     if who.anonymous:
-        limit = min(settings.query_timeout_anonymous, settings.query_timeout)
+        limit = min(limits.query_timeout_anonymous, limits.query_timeout)
         return {"caller": f"address {request.remote_addr}", "timeout": limit}
     return {"caller": f"token {who.token_id or who.name or who.role}", "timeout": None}
 

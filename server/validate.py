@@ -15,6 +15,7 @@ from eti.catalogue.checking import (
     parse_profiles,
 )
 
+from . import current
 from .auth import identity
 from .errors import fail
 from .rdfbody import rdf_body
@@ -33,7 +34,7 @@ def input_limit(who: Identity) -> int:
     """The most bytes ``who`` may have validated (a request, or a fetched URL's body):
     ``max_body``, and ``max_validate_body_anonymous`` for anonymous callers, whose input
     costs the server as much as anyone's. A larger request is 413 naming the setting."""
-    settings = current_app.config["SETTINGS"]
+    settings = current.settings()
     if not who.anonymous:
         return settings.max_body
     limit = min(settings.max_body, settings.max_validate_body_anonymous)
@@ -78,7 +79,7 @@ def run_bounded(
 
 
 def _input(limit: int):  # type: ignore[no-untyped-def]
-    settings = current_app.config["SETTINGS"]
+    settings = current.settings()
     url = request.values.get("url")
     fmt = request.values.get("format") or None
     if url:
