@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app, flash, g, request
 from flask import session as flask_session
-from werkzeug.exceptions import HTTPException
 
 from eti.catalogue.auth import ANONYMOUS, AuthError, Identity
 from eti.catalogue.oidc import roles_from
@@ -45,13 +44,14 @@ SESSION_BLUEPRINTS = {"pages"}  # routes whose callers may be signed in by the s
 def load_caller() -> None:
     """Resolve who calls, once per request (registered as a ``before_request``): from
     ``Authorization: Bearer`` when sent, else on the pages from the session's token. A
-    refusal (a token in the URL, a token that does not hold) is kept and answered only
-    when a view reads the caller, so routes that never ask are not refused."""
+    refusal (a token in the URL, a token that does not hold, an issuer whose keys cannot
+    be fetched) is kept and raised only when a view reads the caller, so routes that
+    never ask (``/healthz``, ``/metrics``) answer as before."""
     g.pop("identity", None)
     g.pop("caller_refused", None)
     try:
         _resolve(session=request.blueprint in SESSION_BLUEPRINTS)
-    except HTTPException as exc:
+    except Exception as exc:  # 400/401, or the issuer's keys or the store unavailable
         g.pop("identity", None)
         g.caller_refused = exc
 
