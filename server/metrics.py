@@ -8,7 +8,8 @@ forbidden); the query workers and the answer cache, read when scraped.
 Each application keeps its own registry in its process (the server runs one worker
 process; tests build many apps). When ``PROMETHEUS_MULTIPROC_DIR`` is set before the
 server starts, prometheus-client keeps the values in files there and ``/metrics`` sums
-every process's (its multiprocess mode): several worker processes answer as one.
+every process's (its multiprocess mode): several worker processes answer as one
+(empty that folder before the server starts, as prometheus-client asks).
 """
 
 from __future__ import annotations
