@@ -16,6 +16,8 @@ from typing import IO
 import pyoxigraph as ox
 import rdflib
 
+from . import media
+
 FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
     "trig": ox.RdfFormat.TRIG,
@@ -28,32 +30,8 @@ FORMATS: dict[str, ox.RdfFormat] = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "json-ld": ox.RdfFormat.JSON_LD,
 }
-EXTENSIONS: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".turtle": ox.RdfFormat.TURTLE,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".json": ox.RdfFormat.JSON_LD,
-}
-MEDIA_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "text/x-nquads": ox.RdfFormat.N_QUADS,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/xml": ox.RdfFormat.RDF_XML,
-    "text/xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/json": ox.RdfFormat.JSON_LD,
-}
+EXTENSIONS: dict[str, ox.RdfFormat] = media.EXTENSIONS  # the one table: catalogue.media
+MEDIA_TYPES: dict[str, ox.RdfFormat] = media.READABLE
 
 
 class RdfInputError(ValueError):

@@ -10,20 +10,15 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from . import media
+
 SOLUTION_MEDIA = {
     "application/sparql-results+json": "json",
     "application/sparql-results+xml": "xml",
     "text/csv": "csv",
     "text/tab-separated-values": "tsv",
 }
-GRAPH_MEDIA = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-}
+GRAPH_MEDIA = media.ANSWERS  # the RDF syntaxes of graph answers (catalogue.media)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 

@@ -25,8 +25,12 @@ def create_app(
     config: Settings | dict[str, Any] | None = None, catalogue: Catalogue | None = None
 ) -> Flask:
     """Build the application. ``config`` is a Settings or a dict of overrides;
-    ``catalogue`` lets tests hand in an open catalogue."""
-    settings = config if isinstance(config, Settings) else Settings.load(**(config or {}))
+    ``catalogue`` lets tests hand in an open catalogue (without ``config``, its settings
+    are the application's: one Settings object, read by views through ``current``)."""
+    if config is None and catalogue is not None:
+        settings = catalogue.settings
+    else:
+        settings = config if isinstance(config, Settings) else Settings.load(**(config or {}))
     # Paths given: Flask's own search for the package fails (StopIteration) under a plain
     # editable install, whose import hook maps eti.server to server/ and the namespace
     # package eti to no folder. The instance folder is never used.
@@ -120,8 +124,3 @@ class IdentConverter(BaseConverter):
     """Ids of products and agreements (a-z, 0-9, '-'): anything else is a plain 404."""
 
     regex = r"[a-z0-9][a-z0-9-]{0,127}"
-
-
-def catalogue_of(app: Flask) -> Catalogue:
-    """The catalogue an application serves."""
-    return app.extensions["eti"]

@@ -7,9 +7,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from eti.catalogue import agreements, clock, needs
 
+from . import current
 from .auth import identity, require
 from .errors import fail
-from .rdfbody import RDF_ANSWERS, rdf_response
+from .negotiation import GRAPHS, negotiate
+from .rdfbody import rdf_response
 
 bp = Blueprint("agreements", __name__)
 
@@ -65,7 +67,7 @@ def _summary(agreement: agreements.Agreement) -> dict:
 def request_offer() -> Response:
     """Request an offer: {offer, purpose, start, end}; an open offer is accepted at once."""
     body = _json_body()
-    base = current_app.config["SETTINGS"].base_iri
+    base = current.settings().base_iri
     agreement = agreements.request(
         _store(),
         identity(),
@@ -119,10 +121,8 @@ def _actable_agreement(ident: str) -> agreements.Agreement:
 def read(ident: str) -> Response:
     """An agreement (JSON, or RDF by ``Accept``) for its parties."""
     found = _party_agreement(ident)
-    media = request.accept_mimetypes.best_match(
-        ["application/json", *RDF_ANSWERS], default="application/json"
-    )
-    if media in RDF_ANSWERS:
+    media = negotiate(["application/json", *GRAPHS]) or "application/json"
+    if media in GRAPHS:
         return rdf_response(_store().triples(f"urn:eti:graph:agreement:{ident}"), media)
     return jsonify(_summary(found))
 
@@ -152,7 +152,7 @@ def my_needs() -> Response:
 def add_need() -> Response:
     """Record an information need: {description, themes: [IRI], life_event, spatial}."""
     body = _json_body()
-    settings = current_app.config["SETTINGS"]
+    settings = current.settings()
     quota = needs.Quota(
         settings.need_max_bytes, settings.needs_per_channel, settings.need_bytes_per_channel
     )

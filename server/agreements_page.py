@@ -11,7 +11,7 @@ from flask import Response, flash, g, redirect, request, url_for
 
 from eti.catalogue import agreements, registry
 
-from . import i18n, pages
+from . import current, i18n, pages
 from .errors import Problem
 from .i18n import t
 from .pages import (
@@ -85,7 +85,7 @@ def agreements_page() -> Response:
                 purpose=request.form.get("purpose", ""),
                 start=request.form.get("start") or None,
                 end=request.form.get("end") or None,
-                base=catalogue().settings.base_iri,
+                base=current.settings().base_iri,
             )
             flash(
                 t("action.request.done", ident=made.ident, status=t("status." + made.status)),

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import current_app, flash, g, request
 from flask import session as flask_session
-from werkzeug.exceptions import HTTPException
 
-from eti.catalogue.auth import ANONYMOUS, AuthError, Identity, TokenTable
+from eti.catalogue.auth import ANONYMOUS, AuthError, Identity
 from eti.catalogue.oidc import roles_from
 
+from . import current
 from .errors import fail
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="eti"'}
@@ -33,8 +33,9 @@ _ALLOWED = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
 
 
 def authenticator() -> Any:
-    """The application's authenticator (static tokens, and JWTs when issuers are set)."""
-    return current_app.extensions.get("eti.auth") or TokenTable(current_app.extensions["eti"].store)
+    """The application's authenticator (static tokens, and JWTs when issuers are set),
+    made once by ``create_app`` so that the issuers' keys are cached across requests."""
+    return current_app.extensions["eti.auth"]
 
 
 SESSION_BLUEPRINTS = {"pages"}  # routes whose callers may be signed in by the session cookie
@@ -43,13 +44,14 @@ SESSION_BLUEPRINTS = {"pages"}  # routes whose callers may be signed in by the s
 def load_caller() -> None:
     """Resolve who calls, once per request (registered as a ``before_request``): from
     ``Authorization: Bearer`` when sent, else on the pages from the session's token. A
-    refusal (a token in the URL, a token that does not hold) is kept and answered only
-    when a view reads the caller, so routes that never ask are not refused."""
+    refusal (a token in the URL, a token that does not hold, an issuer whose keys cannot
+    be fetched) is kept and raised only when a view reads the caller, so routes that
+    never ask (``/healthz``, ``/metrics``) answer as before."""
     g.pop("identity", None)
     g.pop("caller_refused", None)
     try:
         _resolve(session=request.blueprint in SESSION_BLUEPRINTS)
-    except HTTPException as exc:
+    except Exception as exc:  # 400/401, or the issuer's keys or the store unavailable
         g.pop("identity", None)
         g.caller_refused = exc
 
@@ -114,7 +116,7 @@ def refuse(
     if who.role in roles:
         return
     if who.client_id:
-        settings = current_app.config["SETTINGS"]
+        settings = current.settings()
         scopes = " ".join(roles_from(settings).scope_of(r) for r in roles)
         message = f"{detail}: the token needs the scope {' or '.join(scopes.split())}"
         fail(403, "Forbidden", message, _challenge("insufficient_scope", message, scopes))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
 import click
 
 from eti.catalogue.cli import guarded, store_options
@@ -33,7 +30,3 @@ def serve(
         if value is not None:
             setattr(settings, name, value)
     run(settings, demo_if_empty=demo_if_empty)
-
-
-def _echo(*args: Any) -> None:
-    click.echo(*args, file=sys.stderr)

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from eti.catalogue import feed
 from eti.catalogue.core import Catalogue
 
-from . import conditional
+from . import conditional, current
 from .auth import identity
 from .errors import fail
 from .rdfbody import rdf_response
@@ -38,7 +38,9 @@ def index() -> feed.FeedIndex:
     if kept is None:  # made once per application (a race makes two, and one is kept)
         cat = _catalogue()
         kept = feed.FeedIndex(
-            cat.store, page_size=cat.settings.feed_page_size, settle=cat.settings.feed_settle
+            cat.store,
+            page_size=current.settings().feed_page_size,
+            settle=current.settings().feed_settle,
         )
         kept = current_app.extensions.setdefault("eti.feed", kept)
     return kept

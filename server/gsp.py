@@ -27,25 +27,21 @@ from flask import Blueprint, Response, current_app, g, request
 
 from eti.catalogue import queries, rdfio, registry, writes
 from eti.catalogue.core import Access, Catalogue
+from eti.catalogue.media import ANSWERS
 from eti.catalogue.namespaces import PREFIXES, content_graph
 
 from . import conditional
 from .agreements import duty_headers
 from .auth import identity, purpose, refuse
 from .errors import fail
-from .negotiation import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable
+from .negotiation import GRAPHS, rdf_media
+from .rdfbody import rdf_body, utf8
 from .sparql import start
 
 bp = Blueprint("gsp", __name__)
 
 DEFAULT = writes.DEFAULT
-DATASETS = ["application/n-quads", "application/trig"]
-DATASET_ALIASES = {"text/x-nquads": "application/n-quads", "application/x-trig": "application/trig"}
-DATASET_NAMES = {
-    "nq": "application/n-quads",
-    "nquads": "application/n-quads",
-    "trig": "application/trig",
-}
+DATASETS = ["application/n-quads", "application/trig"]  # N-Quads first: the dump's default
 DUMP_BATCH = 5000
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
@@ -118,9 +114,7 @@ def granted_on(target: str, access: Access) -> list:
 
 
 def read_graph(target: str) -> Response:
-    media = negotiate(GRAPHS, GRAPH_ALIASES, GRAPH_NAMES)
-    if media is None:
-        not_acceptable(GRAPHS)
+    media = rdf_media(GRAPHS)
     access = reading_access()
     if not visible(target, access):
         fail(404, "Not Found", "no such graph in your view")
@@ -136,7 +130,7 @@ def read_graph(target: str) -> Response:
         )
     if target == DEFAULT:
         triples = writes.graph_triples(catalogue().store, DEFAULT)
-        body = rdfio.serialize_triples(triples, rdfio.MEDIA_TYPES[media], prefixes=PREFIXES)
+        body = rdfio.serialize_triples(triples, ANSWERS[media], prefixes=PREFIXES)
         return conditional.stamp(Response(body, mimetype=media, headers=headers), tag, changed)
     result = catalogue().answer(
         queries.load("graph-content"),
@@ -150,15 +144,13 @@ def read_graph(target: str) -> Response:
 
 def dump_view() -> Response:
     """Every graph the caller may read, as quads, streamed in batches."""
-    media = negotiate(DATASETS, DATASET_ALIASES, DATASET_NAMES)
-    if media is None:
-        not_acceptable(DATASETS)
+    media = rdf_media(DATASETS)
     access = reading_access()
     headers = {"Vary": "Accept, Authorization", **duty_headers(access.agreements)}
     if request.method == "HEAD":
         return Response(status=200, mimetype=media, headers=headers)
     cat = catalogue()
-    fmt = rdfio.MEDIA_TYPES[media]
+    fmt = ANSWERS[media]
     if identity().role == "admin":
         # one query, so one snapshot: listing the graphs first would be a second one,
         # and a write between the two would be half in the dump
@@ -201,12 +193,6 @@ def _parse(data: bytes, media: str | None, filename: str | None, base: str | Non
     return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
 
-def _charset(params: dict[str, str], where: str) -> None:
-    charset = params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        fail(415, "Unsupported Media Type", f"{where} must be UTF-8, not {charset}")
-
-
 def body_triples(base: str | None) -> list[ox.Triple]:
     """The triples of the request body, or of every file of a multipart/form-data body;
     415 without an RDF Content-Type, 400 with line and column for a syntax error."""
@@ -216,20 +202,10 @@ def body_triples(base: str | None) -> list[ox.Triple]:
             fail(400, "Bad Request", "the multipart body holds no file")
         triples: list[ox.Triple] = []
         for name, part in parts:
-            _charset(part.mimetype_params, f"part {name!r}")
+            utf8(part.mimetype_params, f"part {name!r}")
             triples += _parse(part.read(), part.mimetype, part.filename or name, base)
         return triples
-    if not request.content_type:
-        fail(415, "Unsupported Media Type", "give the body's RDF syntax in Content-Type")
-    if request.mimetype not in rdfio.MEDIA_TYPES:
-        fail(
-            415,
-            "Unsupported Media Type",
-            f"{request.mimetype!r} is not an RDF syntax this service reads; use one of "
-            + ", ".join(sorted(rdfio.MEDIA_TYPES)),
-        )
-    _charset(request.mimetype_params, "the body")
-    return _parse(request.get_data(cache=False), request.mimetype, None, base)
+    return _parse(rdf_body(), request.mimetype, None, base)
 
 
 WARNING_TEXT = 200  # characters of the first message the header carries

@@ -1,185 +1,188 @@
-"""``/metrics``: Prometheus text exposition, written here (no client library), thread-safe.
+"""``/metrics``: the Prometheus exposition of the server's counters, by ``prometheus-client``.
 
 Requests by route, method and status; request and SPARQL query latency histograms
 (measured until the streamed body is closed); query timeouts; truncated answers;
 rejected requests by reason (too large, overloaded, SERVICE refused, unauthorised,
-forbidden).
+forbidden); the query workers and the answer cache, read when scraped.
+
+Each application keeps its own registry in its process (the server runs one worker
+process; tests build many apps). When ``PROMETHEUS_MULTIPROC_DIR`` is set before the
+server starts, prometheus-client keeps the values in files there and ``/metrics`` sums
+every process's (its multiprocess mode): several worker processes answer as one
+(empty that folder before the server starts, as prometheus-client asks).
 """
 
 from __future__ import annotations
 
-import math
-import threading
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 
 bp = Blueprint("metrics", __name__)
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 REJECTED_BY_STATUS = {401: "unauthorized", 403: "forbidden", 413: "too_large", 429: "overloaded"}
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _labels(names: Iterable[str], values: Iterable[str], extra: str = "") -> str:
-    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-def _number(value: float) -> str:
-    if value == math.inf:
-        return "+Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-class _Histogram:
-    def __init__(self) -> None:
-        self.counts = [0] * len(BUCKETS)
-        self.total = 0
-        self.sum = 0.0
-
-    def observe(self, seconds: float) -> None:
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                self.counts[i] += 1
-        self.total += 1
-        self.sum += seconds
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
-    """The counters of one application; every update and the rendering hold one lock."""
+    """The counters of one application (prometheus-client's metrics, thread-safe)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.started = time.time()
-        self.requests: dict[tuple[str, str, str], int] = {}
-        self.request_seconds: dict[str, _Histogram] = {}
-        self.query_seconds: dict[str, _Histogram] = {}
-        self.timeouts = 0
-        self.truncations = 0
-        self.rejections: dict[str, int] = {}
-        self.in_flight = 0
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "eti_http_requests_total",
+            "HTTP requests answered, by route, method and status.",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "eti_http_request_duration_seconds",
+            "Time from a request's start until its body was sent, by route.",
+            ["route"],
+            buckets=BUCKETS,
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "eti_http_requests_in_flight",
+            "Requests being answered now.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.query_seconds = Histogram(
+            "eti_sparql_query_duration_seconds",
+            "SPARQL query latency until the answer was streamed, by query form.",
+            ["form"],
+            buckets=BUCKETS,
+            registry=r,
+        )
+        self.timeouts = Counter(
+            "eti_sparql_query_timeouts_total",
+            "Queries stopped at the time limit (query_timeout).",
+            registry=r,
+        )
+        self.truncations = Counter(
+            "eti_sparql_truncated_answers_total",
+            "Answers cut at the row limit (max_rows), each flagged with ETI-Truncated.",
+            registry=r,
+        )
+        self.rejections = Counter(
+            "eti_rejected_requests_total",
+            "Requests refused by a limit or a rule, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.started = Gauge(
+            "eti_process_start_time_seconds",
+            "Start of the server process.",
+            registry=r,
+            multiprocess_mode="min",
+        )
+        self.started.set(round(time.time(), 3))
 
     # -- recording -------------------------------------------------------------------------
 
     def request_started(self) -> None:
-        with self._lock:
-            self.in_flight += 1
+        self.in_flight.inc()
 
     def request_done(self, route: str, method: str, status: int) -> None:
-        with self._lock:
-            key = (route, method, str(status))
-            self.requests[key] = self.requests.get(key, 0) + 1
-            reason = REJECTED_BY_STATUS.get(status)
-            if reason:
-                self.rejections[reason] = self.rejections.get(reason, 0) + 1
+        self.requests.labels(route, method, str(status)).inc()
+        reason = REJECTED_BY_STATUS.get(status)
+        if reason:
+            self.reject(reason)
 
     def request_closed(self, route: str, seconds: float) -> None:
-        with self._lock:
-            self.in_flight -= 1
-            self.request_seconds.setdefault(route, _Histogram()).observe(seconds)
+        self.in_flight.dec()
+        self.request_seconds.labels(route).observe(seconds)
 
     def query_done(self, form: str, seconds: float) -> None:
-        with self._lock:
-            self.query_seconds.setdefault(form, _Histogram()).observe(seconds)
+        self.query_seconds.labels(form).observe(seconds)
 
     def timeout(self) -> None:
-        with self._lock:
-            self.timeouts += 1
+        self.timeouts.inc()
 
     def truncated(self) -> None:
-        with self._lock:
-            self.truncations += 1
+        self.truncations.inc()
 
     def reject(self, reason: str) -> None:
-        with self._lock:
-            self.rejections[reason] = self.rejections.get(reason, 0) + 1
+        self.rejections.labels(reason).inc()
 
     # -- exposition ------------------------------------------------------------------------
 
     def render(self, workers: int | None = None, answers: object | None = None) -> str:
-        lines: list[str] = []
+        """The exposition: this registry's families (every process's, in multiprocess
+        mode), then what is read when scraped (query workers, answer cache)."""
+        source = self.registry
+        if os.environ.get(MULTIPROCESS_DIR):
+            source = CollectorRegistry()
+            MultiProcessCollector(source)
+        shown = CollectorRegistry(auto_describe=False)
+        shown.register(_AsBefore(source))
+        shown.register(_Scraped(workers, answers))
+        return generate_latest(shown).decode("utf-8")
 
-        def family(name: str, kind: str, text: str) -> None:
-            lines.append(f"# HELP {name} {text}")
-            lines.append(f"# TYPE {name} {kind}")
 
-        def histogram(name: str, label: str, data: dict[str, _Histogram]) -> None:
-            for value, h in sorted(data.items()):
-                for bound, count in zip(BUCKETS, h.counts, strict=True):
-                    le = f'le="{_number(bound)}"'
-                    lines.append(f"{name}_bucket{_labels([label], [value], le)} {count}")
-                inf = 'le="+Inf"'
-                lines.append(f"{name}_bucket{_labels([label], [value], inf)} {h.total}")
-                lines.append(f"{name}_sum{_labels([label], [value])} {_number(h.sum)}")
-                lines.append(f"{name}_count{_labels([label], [value])} {h.total}")
+def _bound(value: str) -> str:
+    """A bucket bound as the exposition wrote it before prometheus-client (``1``, not
+    ``1.0``), so dashboards and alerts keep matching ``le``."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return str(int(number)) if number.is_integer() else value
 
-        with self._lock:
-            family(
-                "eti_http_requests_total",
-                "counter",
-                "HTTP requests answered, by route, method and status.",
+
+class _AsBefore:
+    """The families of ``source`` with the sample names and labels /metrics always had:
+    whole bucket bounds, and no ``_created`` series."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.source.collect():
+            family.samples = [
+                s._replace(labels={**s.labels, "le": _bound(s.labels["le"])})
+                if "le" in s.labels
+                else s
+                for s in family.samples
+                if not s.name.endswith("_created")
+            ]
+            yield family
+
+
+class _Scraped:
+    """Values read when scraped: the query workers, the answer cache's lookups and size."""
+
+    def __init__(self, workers: int | None, answers: object | None) -> None:
+        self.workers, self.answers = workers, answers
+
+    def collect(self) -> Iterator[Metric]:
+        if self.workers is not None:
+            yield GaugeMetricFamily(
+                "eti_query_workers", "Processes answering queries.", value=self.workers
             )
-            for (route, method, status), n in sorted(self.requests.items()):
-                labels = _labels(("route", "method", "status"), (route, method, status))
-                lines.append(f"eti_http_requests_total{labels} {n}")
-            family(
-                "eti_http_request_duration_seconds",
-                "histogram",
-                "Time from a request's start until its body was sent, by route.",
-            )
-            histogram("eti_http_request_duration_seconds", "route", self.request_seconds)
-            family("eti_http_requests_in_flight", "gauge", "Requests being answered now.")
-            lines.append(f"eti_http_requests_in_flight {self.in_flight}")
-            family(
-                "eti_sparql_query_duration_seconds",
-                "histogram",
-                "SPARQL query latency until the answer was streamed, by query form.",
-            )
-            histogram("eti_sparql_query_duration_seconds", "form", self.query_seconds)
-            family(
-                "eti_sparql_query_timeouts_total",
-                "counter",
-                "Queries stopped at the time limit (query_timeout).",
-            )
-            lines.append(f"eti_sparql_query_timeouts_total {self.timeouts}")
-            family(
-                "eti_sparql_truncated_answers_total",
-                "counter",
-                "Answers cut at the row limit (max_rows), each flagged with ETI-Truncated.",
-            )
-            lines.append(f"eti_sparql_truncated_answers_total {self.truncations}")
-            family(
-                "eti_rejected_requests_total",
-                "counter",
-                "Requests refused by a limit or a rule, by reason.",
-            )
-            for reason, n in sorted(self.rejections.items()):
-                lines.append(f"eti_rejected_requests_total{_labels(['reason'], [reason])} {n}")
-            family("eti_process_start_time_seconds", "gauge", "Start of the server process.")
-            lines.append(f"eti_process_start_time_seconds {_number(round(self.started, 3))}")
-        if workers is not None:
-            family("eti_query_workers", "gauge", "Processes answering queries.")
-            lines.append(f"eti_query_workers {workers}")
-        if answers is not None:
-            family(
+        if self.answers is not None:
+            lookups = CounterMetricFamily(
                 "eti_answer_cache_lookups_total",
-                "counter",
                 "Lookups of whole answers kept until the next write, by result.",
+                labels=["result"],
             )
             for result, attribute in (("hit", "hits"), ("miss", "misses")):
-                n = getattr(answers, attribute)
-                lines.append(f"eti_answer_cache_lookups_total{_labels(['result'], [result])} {n}")
-            family("eti_answer_cache_bytes", "gauge", "Bytes of answers kept (answer_cache).")
-            lines.append(f"eti_answer_cache_bytes {answers.size}")  # type: ignore[attr-defined]
-        return "\n".join(lines) + "\n"
+                lookups.add_metric([result], getattr(self.answers, attribute))
+            yield lookups
+            yield GaugeMetricFamily(
+                "eti_answer_cache_bytes",
+                "Bytes of answers kept (answer_cache).",
+                value=self.answers.size,  # type: ignore[attr-defined]
+            )
 
 
 def current() -> Metrics:

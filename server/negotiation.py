@@ -10,41 +10,18 @@ from flask import request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from eti.catalogue import media, results
+
 from .errors import fail
 
-SOLUTIONS = [
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-]
-GRAPHS = [
-    "text/turtle",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/ld+json",
-    "application/trig",
-    "application/n-quads",
-]
+SOLUTIONS = list(results.SOLUTION_MEDIA)  # SPARQL result syntaxes, in offer order
+GRAPHS = media.media_types()  # the RDF syntaxes (catalogue.media), in offer order
 SOLUTION_ALIASES = {
     "application/json": "application/sparql-results+json",
     "application/xml": "application/sparql-results+xml",
     "text/xml": "application/sparql-results+xml",
 }
-GRAPH_ALIASES = {
-    "application/x-turtle": "text/turtle",
-    "application/turtle": "text/turtle",
-    "text/n3": "text/turtle",  # Turtle is N3
-    "text/rdf+n3": "text/turtle",
-    "application/n3": "text/turtle",
-    "text/plain": "application/n-triples",
-    "application/json": "application/ld+json",
-    "application/x-json+ld": "application/ld+json",
-    "application/xml": "application/rdf+xml",
-    "text/xml": "application/rdf+xml",
-    "application/x-trig": "application/trig",
-    "text/x-nquads": "application/n-quads",
-}
+GRAPH_ALIASES = media.ALIASES
 SOLUTION_NAMES = {
     "json": "application/sparql-results+json",
     "srj": "application/sparql-results+json",
@@ -53,24 +30,7 @@ SOLUTION_NAMES = {
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
 }
-GRAPH_NAMES = {
-    "turtle": "text/turtle",
-    "ttl": "text/turtle",
-    "n3": "text/turtle",
-    "nt": "application/n-triples",
-    "ntriples": "application/n-triples",
-    "n-triples": "application/n-triples",
-    "xml": "application/rdf+xml",
-    "rdf": "application/rdf+xml",
-    "rdfxml": "application/rdf+xml",
-    "rdf+xml": "application/rdf+xml",
-    "json": "application/ld+json",
-    "jsonld": "application/ld+json",
-    "json-ld": "application/ld+json",
-    "trig": "application/trig",
-    "nq": "application/n-quads",
-    "nquads": "application/n-quads",
-}
+GRAPH_NAMES = media.NAMES
 KNOWN_FORMATS = {
     *SOLUTIONS,
     *GRAPHS,
@@ -83,7 +43,7 @@ _CHARSET = re.compile(r";\s*charset\s*=\s*[^;,]*", re.IGNORECASE)
 
 
 def negotiate(
-    offered: list[str], aliases: dict[str, str], names: dict[str, str] | None = None
+    offered: list[str], aliases: dict[str, str] | None = None, names: dict[str, str] | None = None
 ) -> str | None:
     """The media type to answer in, from ``format=`` or else ``Accept``; the first
     offered type without ``Accept``; None when nothing offered is acceptable.
@@ -91,12 +51,15 @@ def negotiate(
     ``format`` may be repeated (SPARQLWrapper sends ``format=tsv&format=text/tab-...``):
     the first value naming an offered syntax wins; a value naming a syntax of the other
     result kind falls back to ``Accept``; a value naming nothing known is unacceptable.
+    ``aliases``: other media types that ask for an offered one (an offered type is never
+    an alias); ``names``: the short names ``format=`` takes.
     """
+    aliases = {k: v for k, v in (aliases or {}).items() if k not in offered}
     values = [v.strip().lower() for v in request.values.getlist("format") if v.strip()]
     for value in values:
-        media = (names or {}).get(value) or aliases.get(value, value)
-        if media in offered:
-            return media
+        found = (names or {}).get(value) or aliases.get(value, value)
+        if found in offered:
+            return found
     if values and not any(v in KNOWN_FORMATS for v in values):
         return None
     accept = accept_header()
@@ -122,3 +85,16 @@ def not_acceptable(offered: list[str]) -> None:
         "no offered result format is acceptable (Accept or format=); offered: "
         + ", ".join(offered),
     )
+
+
+def rdf_media(offered: list[str]) -> str:
+    """The RDF syntax to answer in, among ``offered`` (``Accept`` or ``format=``, with
+    the aliases and names of ``catalogue.media``); 406 when none is acceptable."""
+    chosen = negotiate(
+        offered,
+        {k: v for k, v in media.ALIASES.items() if v in offered},
+        {k: v for k, v in media.NAMES.items() if v in offered},
+    )
+    if chosen is None:
+        not_acceptable(offered)
+    return chosen  # type: ignore[return-value]

@@ -6,18 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from eti.catalogue import __version__
+from eti.catalogue import __version__, media
 
 bp = Blueprint("openapi", __name__)
 
-RDF_TYPES = [
-    "text/turtle",
-    "application/trig",
-    "application/n-triples",
-    "application/n-quads",
-    "application/ld+json",
-    "application/rdf+xml",
-]
+RDF_TYPES = media.media_types()  # the RDF syntaxes (catalogue.media)
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 

@@ -66,7 +66,7 @@ class PageSession(SecureCookieSessionInterface):
 @bp.record_once
 def _setup(state: Any) -> None:
     app: Flask = state.app
-    settings = app.config["SETTINGS"]
+    settings = app.config["SETTINGS"]  # not yet a request: the app at hand
     if not app.secret_key:
         app.secret_key = getattr(settings, "session_secret", None) or secrets.token_hex(32)
     app.session_interface = PageSession()

@@ -7,14 +7,15 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, url_for
 
-from eti.catalogue import productview, registry
+from eti.catalogue import media, productview, registry
 from eti.catalogue.namespaces import is_valid_id
 
 from . import i18n, pages
 from .agreements_page import agreement_row
 from .i18n import language, t
+from .negotiation import negotiate
 from .pages import (
     HTML_TYPES,
     VARY,
@@ -28,13 +29,9 @@ from .pages import (
 from .products import description
 from .rdfbody import rdf_response
 
-# Product descriptions in RDF: media type → ?format= name (the first name is the link's).
-PRODUCT_RDF = {
-    "text/turtle": ("ttl", "turtle"),
-    "application/ld+json": ("jsonld", "json-ld"),
-    "application/n-triples": ("nt", "ntriples"),
-    "application/rdf+xml": ("rdf", "rdfxml", "xml"),
-}
+# Product descriptions in RDF: the syntaxes of one graph (catalogue.media), each linked
+# by its short name (?format=ttl)
+PRODUCT_RDF = media.media_types(datasets=False)
 
 
 def _duty(action: str, interval: str | None) -> str:
@@ -62,7 +59,7 @@ def product_model(ident: str, record: registry.Record) -> dict[str, Any]:
         **model,
         "today": today.isoformat(),
         "end": (today + timedelta(days=364)).isoformat(),
-        "formats": [(media, names[0]) for media, names in PRODUCT_RDF.items()],
+        "formats": [(m, media.BY_MEDIA[m].names[0]) for m in PRODUCT_RDF],
     }
 
 
@@ -70,31 +67,28 @@ def _product_links(ident: str) -> str:
     here = url_for("pages.product", ident=ident)
     links = [f'<{here}>; rel="canonical"']
     links += [
-        f'<{here}?format={names[0]}>; rel="alternate"; type="{media}"'
-        for media, names in PRODUCT_RDF.items()
+        f'<{here}?format={media.BY_MEDIA[m].names[0]}>; rel="alternate"; type="{m}"'
+        for m in PRODUCT_RDF
     ]
     return ", ".join(links)
 
 
 def _product_media() -> str:
-    wanted = request.args.get("format", "").lower()
-    for media, names in PRODUCT_RDF.items():
-        if wanted in names or wanted == media:
-            return media
-    best = request.accept_mimetypes.best_match([*HTML_TYPES, *PRODUCT_RDF], default="text/html")
-    return "text/html" if best in HTML_TYPES else best
+    names = {k: v for k, v in media.NAMES.items() if v in PRODUCT_RDF}
+    best = negotiate([*HTML_TYPES, *PRODUCT_RDF], names=names)
+    return "text/html" if best is None or best in HTML_TYPES else best
 
 
 @bp.get("/products/<ident:ident>")
 def product(ident: str) -> Response:
     """A product: its page for browsers, its description in RDF for clients (``Accept``
     or ``?format=``); 404 for an unknown id, 410 for a withdrawn product."""
-    media = _product_media()
+    chosen = _product_media()
     headers = {"Vary": VARY, "Link": _product_links(ident)}
     record = registry.get_record(catalogue().store, ident) if is_valid_id(ident) else None
     if record is None or record.withdrawn:
         status = 404 if record is None else 410
-        if media != "text/html":
+        if chosen != "text/html":
             from .errors import error_response
 
             response = error_response(
@@ -120,13 +114,13 @@ def product(ident: str) -> Response:
             text=t("product.withdrawn_text", ident=ident),
             history=url_for("products.history", ident=ident),
         )
-    if media != "text/html":
+    if chosen != "text/html":
         triples, duties = description(ident, record)  # as /api/products/<id> gives it
         if duties:  # the duties' Link after the page's own links
             headers = {**duties, "Link": headers["Link"] + ", " + duties["Link"], "Vary": VARY}
-        response = rdf_response(triples, media, headers=headers)
+        response = rdf_response(triples, chosen, headers=headers)
         response.headers["Content-Location"] = (
-            url_for("pages.product", ident=ident) + "?format=" + PRODUCT_RDF[media][0]
+            url_for("pages.product", ident=ident) + "?format=" + media.BY_MEDIA[chosen].names[0]
         )
         if not who().anonymous:
             response.headers["Cache-Control"] = "private, no-store"

@@ -10,7 +10,8 @@ from . import conditional
 from .agreements import duty_headers
 from .auth import identity, purpose, require
 from .errors import fail
-from .rdfbody import RDF_ANSWERS, rdf_response, read_body
+from .negotiation import GRAPHS, negotiate
+from .rdfbody import rdf_response, read_body
 
 bp = Blueprint("products", __name__, url_prefix="/api/products")
 
@@ -117,13 +118,11 @@ def read(ident: str) -> Response:
                 "history": url_for("products.history", ident=ident),
             },
         )
-    media = request.accept_mimetypes.best_match(
-        ["application/json", *RDF_ANSWERS], default="application/json"
-    )
+    media = negotiate(["application/json", *GRAPHS]) or "application/json"
     triples, duties = description(ident, record)
     headers = {"Vary": "Accept", **duties}
     changed = conditional.changed_at(cat.store, record.modified)
-    if media in RDF_ANSWERS:
+    if media in GRAPHS:
         return conditional.by_content(rdf_response(triples, media, headers=headers), changed)
     response = jsonify(
         {
@@ -186,5 +185,5 @@ def version(ident: str, number: int) -> Response:
     who = identity()
     if who.role == "steward" and record.orgnr != who.org:
         fail(403, "Forbidden", f"product {ident} belongs to organisation {record.orgnr}")
-    media = request.accept_mimetypes.best_match(list(RDF_ANSWERS), default="text/turtle")
+    media = negotiate(GRAPHS) or "text/turtle"
     return rdf_response(registry.version_triples(cat.store, ident, number), media)

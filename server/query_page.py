@@ -11,11 +11,14 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Response, g, request, url_for
 
+from eti.catalogue import media
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.namespaces import is_valid_id
 
+from . import current
 from .errors import Problem
 from .i18n import language
+from .negotiation import GRAPHS, SOLUTIONS
 from .pages import (
     HTML_TYPES,
     bp,
@@ -30,26 +33,8 @@ from .sparql import fair_share
 PAGE_ROWS = 500  # most rows the query page shows (downloads have them all)
 # Result downloads on the query page: ?format= names the SPARQL endpoint understands.
 SOLUTION_DOWNLOADS = [("json", "JSON"), ("xml", "XML"), ("csv", "CSV"), ("tsv", "TSV")]
-GRAPH_DOWNLOADS = [
-    ("ttl", "Turtle"),
-    ("nt", "N-Triples"),
-    ("rdfxml", "RDF/XML"),
-    ("jsonld", "JSON-LD"),
-    ("trig", "TriG"),
-    ("nq", "N-Quads"),
-]
-PROTOCOL_TYPES = [
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-    "text/turtle",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/ld+json",
-    "application/trig",
-    "application/n-quads",
-]
+GRAPH_DOWNLOADS = [(s.names[0], s.title) for s in media.SYNTAXES]
+PROTOCOL_TYPES = [*SOLUTIONS, *GRAPHS]  # what /sparql answers in
 DEFAULT_QUERY = """PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX dprod: <https://ekgf.github.io/dprod/>
 
@@ -133,10 +118,10 @@ def _term(term: dict[str, str] | None) -> dict[str, Any] | None:
     out: dict[str, Any] = {"kind": kind, "value": value, "href": None, "note": "", "iri": ""}
     if kind == "uri":
         out["iri"], out["value"] = value, _compact(value)
-        base = catalogue().settings.base_iri + "products/"
+        base = current.settings().base_iri + "products/"
         if value.startswith(base) and is_valid_id(value[len(base) :]):
             out["href"] = url_for("pages.product", ident=value[len(base) :])
-        elif not value.startswith(catalogue().settings.base_iri):
+        elif not value.startswith(current.settings().base_iri):
             out["href"] = link_target(value)
     elif kind == "bnode":
         out["value"] = "_:" + value
@@ -249,7 +234,7 @@ def query_page(text: str | None, result: dict[str, Any] | None) -> Response:
         endpoint=endpoint,
         downloads=downloads,
         share=url_for("pages.query", query=text) if text else None,
-        base_iri=catalogue().settings.base_iri,
+        base_iri=current.settings().base_iri,
         prefixes=display_prefixes(),
         solution_downloads=SOLUTION_DOWNLOADS,
         graph_downloads=GRAPH_DOWNLOADS,

@@ -14,33 +14,29 @@ import io
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, request
 
-from eti.catalogue import rdfio, void
+from eti.catalogue import media, rdfio, void
 from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import DCT, ETI, PREFIXES, RDF, RDFS, SD, VOID, XSD
 from eti.catalogue.store import OxigraphStore
 
+from . import current
 from .auth import identity, purpose
 from .errors import fail
-from .negotiation import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptable
+from .negotiation import GRAPHS, rdf_media
 
 bp = Blueprint("service", __name__)
 
 FORMATS = "http://www.w3.org/ns/formats/"
 SCHEMA = "https://schema.org/"
 ENTAILMENT = "http://www.w3.org/ns/entailment/"
+INPUT_FORMATS = [s.w3c for s in media.SYNTAXES]  # the RDF syntaxes (catalogue.media)
 RESULT_FORMATS = [
     "SPARQL_Results_JSON",
     "SPARQL_Results_XML",
     "SPARQL_Results_CSV",
     "SPARQL_Results_TSV",
-    "Turtle",
-    "N-Triples",
-    "RDF_XML",
-    "JSON-LD",
-    "TriG",
-    "N-Quads",
+    *INPUT_FORMATS,
 ]
-INPUT_FORMATS = ["Turtle", "N-Triples", "RDF_XML", "JSON-LD", "TriG", "N-Quads"]
 # Casts beyond the seven SPARQL 1.1 requires (§17.5), which the engine also evaluates.
 EXTENSION_FUNCTIONS = [
     "date",
@@ -99,16 +95,14 @@ def statistics(graphs: list[str]) -> void.Statistics:
 
 
 def rdf_answer(triples: list[ox.Triple]) -> Response:
-    media = negotiate(GRAPHS, GRAPH_ALIASES, GRAPH_NAMES)
-    if media is None:
-        not_acceptable(GRAPHS)
+    chosen = rdf_media(GRAPHS)
     triples = sorted(triples, key=lambda t: (isinstance(t.subject, ox.BlankNode), str(t.subject)))
-    body = rdfio.serialize_triples(triples, rdfio.MEDIA_TYPES[media], prefixes=SD_PREFIXES)
-    return Response(body, mimetype=media, headers={"Vary": "Accept, Authorization"})
+    body = rdfio.serialize_triples(triples, media.ANSWERS[chosen], prefixes=SD_PREFIXES)
+    return Response(body, mimetype=chosen, headers={"Vary": "Accept, Authorization"})
 
 
 def _limits(node: ox.BlankNode) -> list[ox.Triple]:
-    s = catalogue().settings
+    s = current.settings()
     out = []
     for name, value, unit, text in (
         ("max_rows", s.max_rows, "rows", "most result rows a query answers (0: no limit)"),
@@ -135,7 +129,7 @@ def description() -> list[ox.Triple]:
     """The service description for the caller: both endpoints, what they accept and
     answer, the limits, and the caller's default dataset with VoID statistics."""
     root = request.url_root
-    settings = catalogue().settings
+    settings = current.settings()
     view = catalogue().view_for(identity(), purpose=purpose())
     stats = statistics(view)
     service, updates = ox.BlankNode(), ox.BlankNode()
@@ -237,7 +231,7 @@ def void_description() -> Response:
         sparql_endpoint=root + "sparql",
         data_dump=root + "data",
         homepage=root,
-        uri_space=cat.settings.base_iri,
+        uri_space=current.settings().base_iri,
         formats=[FORMATS + f for f in INPUT_FORMATS],
     )
     return rdf_answer(triples)

@@ -24,7 +24,7 @@ from eti.catalogue.auth import Identity
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Answer, QueryFailed, QueryTimeout
 
-from . import conditional, metrics
+from . import conditional, current, metrics
 from .auth import identity, purpose
 from .errors import fail
 from .negotiation import (
@@ -37,6 +37,7 @@ from .negotiation import (
     negotiate,
     not_acceptable,
 )
+from .rdfbody import utf8
 from .service import service_description
 
 bp = Blueprint("sparql", __name__)
@@ -48,9 +49,7 @@ _ABSOLUTE_IRI = re.compile(r"^<[A-Za-z][A-Za-z0-9+.\-]*:")
 
 def _utf8_body() -> str:
     """The body of a direct POST, which the protocol requires in UTF-8."""
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        fail(415, "Unsupported Media Type", f"the body must be UTF-8, not {charset}")
+    utf8(request.mimetype_params, "the body")
     try:
         return request.get_data(cache=True).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -161,9 +160,9 @@ def start(answer: Answer) -> Body:
 def fair_share(who: Identity) -> dict[str, Any]:
     """The caller's key for ``per_caller_queries`` (its token, or its address when
     anonymous) and its time limit (``query_timeout_anonymous`` when anonymous)."""
-    settings = current_app.extensions["eti"].settings
+    limits = current.settings()
     if who.anonymous:
-        limit = min(settings.query_timeout_anonymous, settings.query_timeout)
+        limit = min(limits.query_timeout_anonymous, limits.query_timeout)
         return {"caller": f"address {request.remote_addr}", "timeout": limit}
     return {"caller": f"token {who.token_id or who.name or who.role}", "timeout": None}
 

@@ -15,8 +15,10 @@ from eti.catalogue.checking import (
     parse_profiles,
 )
 
+from . import current
 from .auth import identity
 from .errors import fail
+from .rdfbody import rdf_body
 from .sparql import fair_share
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ def input_limit(who: Identity) -> int:
     """The most bytes ``who`` may have validated (a request, or a fetched URL's body):
     ``max_body``, and ``max_validate_body_anonymous`` for anonymous callers, whose input
     costs the server as much as anyone's. A larger request is 413 naming the setting."""
-    settings = current_app.config["SETTINGS"]
+    settings = current.settings()
     if not who.anonymous:
         return settings.max_body
     limit = min(settings.max_body, settings.max_validate_body_anonymous)
@@ -77,7 +79,7 @@ def run_bounded(
 
 
 def _input(limit: int):  # type: ignore[no-untyped-def]
-    settings = current_app.config["SETTINGS"]
+    settings = current.settings()
     url = request.values.get("url")
     fmt = request.values.get("format") or None
     if url:
@@ -96,16 +98,9 @@ def _input(limit: int):  # type: ignore[no-untyped-def]
             )
         text = request.form.get("data", "")
         return graph_of(text.encode(), fmt=fmt or "turtle", source="data")
-    if not request.content_type:
-        raise InputError(
-            "give the body's RDF syntax in Content-Type (e.g. text/turtle), or "
-            "send a form with 'file', 'data' or 'url'",
-            status=415,
-        )
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        raise InputError(f"RDF bodies are UTF-8, not {charset}", status=415)
-    return graph_of(request.get_data(), media_type=request.mimetype, fmt=fmt, source="body")
+    # any media type: the syntax may be named by format=, else graph_of tells (or 415s)
+    data = rdf_body(named=True)
+    return graph_of(data, media_type=request.mimetype, fmt=fmt, source="body")
 
 
 @bp.post("/api/validate")

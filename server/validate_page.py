@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from eti.catalogue.checking import InputError, graph_of, graph_of_url, parse_as_of, parse_profiles
 
+from . import current
 from .i18n import language, t
 from .pages import (
     bp,
@@ -27,7 +28,7 @@ VALIDATE_FORMATS = ["turtle", "trig", "ntriples", "nquads", "rdfxml", "jsonld"]
 
 
 def _validation_input(form: dict[str, Any], limit: int) -> Any:
-    settings = current_app.config["SETTINGS"]
+    settings = current.settings()
     fmt = form["format"] or None
     upload = request.files.get("file")
     if upload is not None and upload.filename:

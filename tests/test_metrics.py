@@ -3,7 +3,10 @@ timeouts, truncations and rejected requests; thread-safe."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -13,6 +16,7 @@ from eti.catalogue.core import Catalogue
 from eti.server import create_app
 from eti.server.metrics import BUCKETS, Metrics
 
+LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 SAMPLE = re.compile(r'^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+|\+Inf)$')
 
 
@@ -33,9 +37,14 @@ def scrape(client) -> dict[str, float]:  # type: ignore[no-untyped-def]
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    return parse(response.data.decode())
+
+
+def parse(text: str) -> dict[str, float]:
+    """The samples of an exposition by name and labels; every sample of a declared family."""
     samples: dict[str, float] = {}
     typed: set[str] = set()
-    for line in response.data.decode().splitlines():
+    for line in text.splitlines():
         if line.startswith("# TYPE "):
             typed.add(line.split()[2])
             continue
@@ -45,12 +54,22 @@ def scrape(client) -> dict[str, float]:  # type: ignore[no-untyped-def]
         assert match, f"not a sample line: {line!r}"
         name = match.group(1)
         assert re.sub(r"_(bucket|sum|count)$", "", name) in typed or name in typed, name
-        samples[name + (match.group(2) or "")] = float(match.group(3).replace("+Inf", "inf"))
+        samples[canonical(name + (match.group(2) or ""))] = float(
+            match.group(3).replace("+Inf", "inf")
+        )
     return samples
 
 
+def canonical(key: str) -> str:
+    """A sample's name with its labels in one order (the exposition's order of labels
+    carries no meaning: prometheus-client writes them sorted)."""
+    name, _, labels = key.partition("{")
+    pairs = sorted(LABEL.findall(labels))
+    return name + ("{" + ",".join(f'{k}="{v}"' for k, v in pairs) + "}" if pairs else "")
+
+
 def get(samples: dict[str, float], key: str) -> float:
-    return samples.get(key, 0.0)
+    return samples.get(canonical(key), 0.0)
 
 
 def test_requests_by_route_method_and_status(client) -> None:
@@ -126,7 +145,8 @@ def test_the_registry_is_thread_safe() -> None:
     for t in threads:
         t.join()
     text = metrics.render()
-    assert 'eti_http_requests_total{route="/sparql",method="GET",status="200"} 16000' in text
+    key = 'eti_http_requests_total{route="/sparql",method="GET",status="200"}'
+    assert get(parse(text), key) == 16000
     assert "eti_sparql_query_timeouts_total 16000" in text
     assert 'eti_sparql_query_duration_seconds_count{form="SELECT"} 16000' in text
     assert "eti_http_requests_in_flight 0" in text
@@ -137,3 +157,27 @@ def test_label_values_are_escaped() -> None:
     metrics = Metrics()
     metrics.reject('a "quoted"\\reason\n')
     assert r'eti_rejected_requests_total{reason="a \"quoted\"\\reason\n"} 1' in metrics.render()
+
+
+RECORD = """
+from eti.server.metrics import Metrics
+metrics = Metrics()
+metrics.request_done("/sparql", "GET", 200)
+metrics.query_done("SELECT", 0.2)
+"""
+RENDER = "import sys; from eti.server.metrics import Metrics; sys.stdout.write(Metrics().render())"
+
+
+def test_several_worker_processes_answer_as_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With PROMETHEUS_MULTIPROC_DIR set (prometheus-client's multiprocess mode), /metrics
+    sums what every worker process counted, not only the scraped one's."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _ in range(2):  # two worker processes, each counting one request and one query
+        subprocess.run([sys.executable, "-c", RECORD], env=env, check=True, timeout=60)
+    text = subprocess.run(
+        [sys.executable, "-c", RENDER], env=env, check=True, timeout=60, capture_output=True
+    ).stdout.decode()
+    samples = parse(text)
+    assert get(samples, 'eti_http_requests_total{route="/sparql",method="GET",status="200"}') == 2
+    assert get(samples, 'eti_sparql_query_duration_seconds_count{form="SELECT"}') == 2
+    assert get(samples, 'eti_sparql_query_duration_seconds_bucket{form="SELECT",le="0.25"}') == 2

@@ -631,3 +631,22 @@ def test_history_counts_on_the_product_page_leave_out_closed_content(client, tok
     sign_in(client, tokens["flekkefjord"])  # the owner's steward reads the content
     owner = added(text_of(client.get("/products/flekkefjord-parorendestotte")))
     assert 0 < anonymous < owner
+
+
+def test_product_page_rdf_lacked_the_duties_the_api_sends(client, tokens) -> None:
+    """/products/<id> in RDF is the description /api/products/<id> gives (one function):
+    content an agreement opens comes with that agreement's ETI-Duties and Link, after
+    the page's own canonical and alternate links."""
+    bearer = {"Authorization": f"Bearer {tokens['app']}", "Accept": "text/turtle"}
+    ident = "flekkefjord-parorendestotte"  # the family app's agreement opens its content
+    api = client.get(f"/api/products/{ident}", headers=bearer)
+    page = client.get(f"/products/{ident}", headers=bearer)
+    assert api.status_code == page.status_code == 200
+    assert api.headers["ETI-Duties"] and page.headers["ETI-Duties"] == api.headers["ETI-Duties"]
+    links = page.headers["Link"]
+    assert links.startswith(f'</products/{ident}>; rel="canonical"')
+    assert api.headers["Link"] in links and "hasPolicy" in links
+    content = ox.NamedNode("https://eti.example/products/" + ident)
+    described = [list(ox.parse(r.data, ox.RdfFormat.TURTLE)) for r in (page, api)]
+    assert len(described[0]) == len(described[1]) > 0
+    assert any(t.subject == content for t in described[0])

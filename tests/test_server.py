@@ -198,3 +198,15 @@ def test_an_unknown_function_is_a_400_not_a_503(client) -> None:
         query_string={"query": "SELECT * WHERE { BIND(<http://example.org/nope>(1) AS ?x) }"},
     )
     assert response.status_code == 400
+
+
+def test_the_caller_is_refused_only_where_a_view_reads_it(client) -> None:
+    """The caller is resolved once, before the view (auth.load_caller); a token that does
+    not hold is answered 401 where the caller matters and never breaks /healthz."""
+    bad = {"Authorization": "Bearer eti_nosuch_token"}
+    assert client.get("/healthz", headers=bad).status_code == 200
+    refused = client.get("/api/agreements", headers=bad)
+    assert refused.status_code == 401
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    in_url = client.get("/sparql", query_string={"query": "ASK {}", "access_token": "x"})
+    assert in_url.status_code == 400 and "never in the URL" in in_url.data.decode()
