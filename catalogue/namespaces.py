@@ -1,4 +1,4 @@
-"""Namespaces and the names of the catalogue's named graphs (see docs/architecture.md)."""
+"""Namespaces and the names of the catalogue's named graphs (see docs/model.md)."""
 
 from __future__ import annotations
 

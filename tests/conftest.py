@@ -190,6 +190,82 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def bearer(token: str | None, **extra: str) -> dict[str, str]:
+    """Headers that send ``token`` (none when it is None) and ``extra`` headers."""
+    return {**({"Authorization": f"Bearer {token}"} if token else {}), **extra}
+
+
+class Callers:
+    """Bearer tokens of one catalogue, made once per role and scope, as headers:
+    ``as_("admin")``, ``as_("steward", org="889640782")``,
+    ``as_("channel", channel="https://eti.example/channels/familieapp")``. Merge more
+    headers in: ``{**as_("admin"), "Accept": "text/turtle"}``."""
+
+    def __init__(self, catalogue: Catalogue, app=None) -> None:  # type: ignore[no-untyped-def]
+        self._table = TokenTable(catalogue.store)
+        self._made: dict[tuple[str, str | None, str | None], str] = {}
+        self._app = app
+
+    def token(self, role: str, *, org: str | None = None, channel: str | None = None) -> str:
+        """The secret of a token for ``role`` (and its org or channel), made on first use."""
+        key = (role, org, channel)
+        if key not in self._made:
+            self._made[key] = self._table.create(role, org=org, channel=channel)[1]
+        return self._made[key]
+
+    def __call__(
+        self, role: str, *, org: str | None = None, channel: str | None = None
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, org=org, channel=channel)}"}
+
+    def client(self, role: str, *, org: str | None = None, channel: str | None = None):  # type: ignore[no-untyped-def]
+        """A Flask test client that sends the caller's token with every request."""
+        if self._app is None:
+            raise RuntimeError("these callers have no app: use the headers")
+        made = self._app.test_client()
+        made.environ_base["HTTP_AUTHORIZATION"] = self(role, org=org, channel=channel)[
+            "Authorization"
+        ]
+        return made
+
+
+class DemoApp:
+    """The demo catalogue served by the Flask app, shared by one test module: ``app``,
+    ``catalogue``, ``settings``, an anonymous ``client`` and ``as_`` (see Callers)."""
+
+    def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
+        self.settings = settings
+        self.catalogue = catalogue
+        self.app = create_app(settings, catalogue)
+        self.app.config["TESTING"] = True
+        self.client = self.app.test_client()
+        self.as_ = Callers(catalogue, self.app)
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoApp]:
+    """One demo catalogue and its app for the whole module (loading the demo per test is
+    slow): tests that write use resources of their own, or are refused."""
+    settings = Settings.load(
+        env={}, store=str(tmp_path_factory.mktemp("demo-app") / "store"), query_workers=0
+    )
+    cat = Catalogue(settings)
+    cat.prepare(demo_if_empty=True)
+    yield DemoApp(settings, cat)
+    cat.close()
+
+
+@pytest.fixture
+def as_(request: pytest.FixtureRequest) -> Callers:
+    """Headers (or a client) for a caller of the test's catalogue: the module's
+    ``demo_app`` when the test uses it, else the test's own ``catalogue``."""
+    if "demo_app" in request.fixturenames:
+        return request.getfixturevalue("demo_app").as_
+    cat = request.getfixturevalue("catalogue")
+    app = request.getfixturevalue("app") if "app" in request.fixturenames else None
+    return Callers(cat, app)
+
+
 class LiveServer:
     """A real ``eti serve`` process on loopback, with tokens made before it started."""
 
@@ -287,6 +363,20 @@ def count(name: str, n: int = 1) -> None:
 def figure(name: str, value: int | float | str) -> None:
     """Set one of the session's reliability figures (a rate or a latency)."""
     FIGURES[name] = value
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``live`` every test that uses a real server process on loopback (``eti serve``
+    or ``oxigraph serve``) through the shared fixtures, and ``slow`` every test that
+    starts its own ``eti serve`` (``live_server``: the demo loaded, then a process
+    started and stopped, 5 to 15 s a test)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if names & {"live_server", "oxigraph_server"} or params.get("store") == "remote":
+            item.add_marker(pytest.mark.live)
+        if "live_server" in names:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -6,6 +6,7 @@ import io
 from datetime import date
 
 import pytest
+from conftest import bearer
 
 from eti.catalogue.auth import Identity, TokenTable
 
@@ -18,18 +19,13 @@ PPT_OFFER = "https://eti.example/offers/flekkefjord-ppt"
 
 
 @pytest.fixture
-def tokens(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    table = TokenTable(catalogue.store)
+def tokens(as_) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
-        "app": table.create("channel", channel=APP)[1],
-        "helsenorge": table.create("channel", channel=HELSENORGE)[1],
-        "flekkefjord": table.create("steward", org=FLEKKEFJORD)[1],
-        "nav": table.create("steward", org=NAV)[1],
+        "app": as_.token("channel", channel=APP),
+        "helsenorge": as_.token("channel", channel=HELSENORGE),
+        "flekkefjord": as_.token("steward", org=FLEKKEFJORD),
+        "nav": as_.token("steward", org=NAV),
     }
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def dump(catalogue) -> bytes:  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ import pytest
 import requests
 
 from eti.catalogue.answercache import AnswerCache
-from eti.catalogue.auth import TokenTable
 from eti.catalogue.executor import Answer
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://ekgf.github.io/dprod/DataProduct> }"
@@ -30,12 +29,12 @@ def count(client, **kw) -> int:  # type: ignore[no-untyped-def]
     return int(answer.json["results"]["bindings"][0]["n"]["value"])
 
 
-def test_repeated_text_is_answered_from_memory_until_a_write(client, catalogue) -> None:
+def test_repeated_text_is_answered_from_memory_until_a_write(client, as_) -> None:
     first = count(client)
     hits = lookups(client, "hit")
     assert count(client) == first
     assert lookups(client, "hit") == hits + 1
-    token = TokenTable(catalogue.store).create("steward", org="889640782")[1]
+    token = as_.token("steward", org="889640782")
     created = client.post(
         "/api/products",
         data=TEMPLATE.replace("nav-pleiepenger", "nav-hurtig").encode(),
@@ -46,7 +45,7 @@ def test_repeated_text_is_answered_from_memory_until_a_write(client, catalogue) 
     assert lookups(client, "hit") == hits + 1
 
 
-def test_media_type_and_view_are_part_of_the_key(client, catalogue) -> None:
+def test_media_type_and_view_are_part_of_the_key(client, as_) -> None:
     json_body = client.get("/sparql", query_string={"query": COUNT}).data
     xml = client.get(
         "/sparql",
@@ -57,7 +56,7 @@ def test_media_type_and_view_are_part_of_the_key(client, catalogue) -> None:
     # a steward's view holds its closed content (Flekkefjord's products have no open
     # offer): the same text counts more services
     services = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://purl.org/vocab/cpsv#PublicService> }"
-    token = TokenTable(catalogue.store).create("steward", org="964967369")[1]
+    token = as_.token("steward", org="964967369")
     anonymous = client.get("/sparql", query_string={"query": services}).json
     steward = client.get(
         "/sparql",

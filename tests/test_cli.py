@@ -90,6 +90,7 @@ def test_unknown_format_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     assert "cannot tell the RDF format" in result.output
 
 
+@pytest.mark.slow
 def test_dump_then_restore_is_lossless_on_the_demo(runner: CliRunner, tmp_path: Path) -> None:
     first, second = str(tmp_path / "a"), str(tmp_path / "b")
     assert invoke(runner, "demo", "--store", first).exit_code == 0
@@ -107,6 +108,7 @@ def test_dump_then_restore_is_lossless_on_the_demo(runner: CliRunner, tmp_path: 
     assert any(isinstance(q.subject, ox.BlankNode) for d in original.values() for q in d)
 
 
+@pytest.mark.slow
 def test_restore_refuses_a_non_empty_store(runner: CliRunner, tmp_path: Path) -> None:
     store = str(tmp_path / "a")
     invoke(runner, "demo", "--store", store)
@@ -118,6 +120,7 @@ def test_restore_refuses_a_non_empty_store(runner: CliRunner, tmp_path: Path) ->
     assert invoke(runner, "restore", str(dump), "--store", store, "--force").exit_code == 0
 
 
+@pytest.mark.slow
 def test_restore_of_a_malformed_dump_with_force_keeps_the_store(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -285,6 +288,7 @@ def test_register_through_a_running_server(live_server, tmp_path: Path) -> None:
     assert "Violation" in rule.stderr
 
 
+@pytest.mark.slow
 def test_agreement_lifecycle_from_the_command_line(live_server) -> None:
     def eti(*args: str, who: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -324,6 +328,7 @@ def test_agreement_lifecycle_from_the_command_line(live_server) -> None:
     assert "terminated" in ended.stdout
 
 
+@pytest.mark.slow
 def test_dump_and_restore_through_a_remote_store_keep_blank_nodes(
     runner: CliRunner, tmp_path: Path, oxigraph_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -411,6 +416,7 @@ def _on_a_terminal(args: list[str]) -> tuple[int, bytes]:
     return proc.returncode, out
 
 
+@pytest.mark.slow
 def test_dump_to_a_file_shows_a_progress_bar_on_a_terminal(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -533,6 +539,7 @@ def test_history_prints_versions_with_added_and_removed(runner: CliRunner, tmp_p
     assert unknown.exit_code == 2 and "no product nav-finnes-ikke" in unknown.output
 
 
+@pytest.mark.slow
 def test_withdraw_and_history_through_a_running_server(live_server, tmp_path: Path) -> None:
     def eti(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -560,6 +567,7 @@ def test_withdraw_and_history_through_a_running_server(live_server, tmp_path: Pa
     assert anonymous.returncode == 0 and '"version": 2' in anonymous.stdout
 
 
+@pytest.mark.slow
 def test_a_second_serve_on_a_held_data_folder_exits_2_with_one_line(tmp_path: Path) -> None:
     """Regression: a second ``eti serve`` on a data folder a running server holds printed
     a gunicorn worker's traceback and "Worker failed to boot" (exit code 3); the lock is

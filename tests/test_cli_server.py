@@ -8,6 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 from conftest import BIN
 
@@ -29,6 +30,7 @@ def columns_line_up(text: str) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_no_first_token_while_the_server_runs(live_server) -> None:
     url, admin = live_server.url, live_server.tokens["admin"]
     # the data folder is the server's: the local command says how to work through it
@@ -79,6 +81,7 @@ def test_every_cli_error_against_a_server_says_what_the_server_said(live_server)
     assert nothing.returncode == 2 and "404" in nothing.stderr and "Not Found" in nothing.stderr
 
 
+@pytest.mark.slow
 def test_cli_hints_contradicted_the_help(live_server, tmp_path: Path) -> None:
     url, nav = live_server.url, live_server.tokens["nav"]
     # registering an existing product: the hint is the CLI's (--update), not only PUT

@@ -86,22 +86,15 @@ def test_rules_document_is_generated_from_the_shapes() -> None:
     assert current == markdown(), "run: python -m eti.catalogue.rulesdoc > docs/rules.md"
 
 
-def test_every_readme_query_runs_on_the_demo(client, catalogue) -> None:
-    from eti.catalogue.auth import TokenTable
-
-    token = TokenTable(catalogue.store).create(
-        "channel", channel="https://eti.example/channels/familieapp"
-    )[1]
+def test_every_readme_query_runs_on_the_demo(client, as_) -> None:
+    app = as_("channel", channel="https://eti.example/channels/familieapp")
     blocks = re.findall(r"```sparql\n(.*?)```", README, re.S)
     assert len(blocks) >= 3
     for block in blocks:
         response = client.post(
             "/sparql",
             data={"query": block},
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/sparql-results+json",
-            },
+            headers={**app, "Accept": "application/sparql-results+json"},
         )
         assert response.status_code == 200, block
         rows = response.json["results"]["bindings"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import bearer
 from pyshacl import validate
 
 from eti.catalogue import agreements, clock, registry
@@ -36,13 +37,12 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def tokens(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    table = TokenTable(catalogue.store)
+def tokens(as_) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
-        "admin": table.create("admin")[1],
-        "nav": table.create("steward", org=NAV)[1],
-        "app": table.create("channel", channel=APP)[1],
-        "helsenorge": table.create("channel", channel=HELSENORGE)[1],
+        "admin": as_.token("admin"),
+        "nav": as_.token("steward", org=NAV),
+        "app": as_.token("channel", channel=APP),
+        "helsenorge": as_.token("channel", channel=HELSENORGE),
     }
 
 
@@ -63,10 +63,6 @@ def later(catalogue):  # type: ignore[no-untyped-def]
     old = clock.use((start + timedelta(hours=1)).isoformat())
     yield
     clock.use(old)
-
-
-def bearer(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def walk(client, token: str | None = None, media: str = NQ) -> list:  # type: ignore[no-untyped-def]
@@ -322,6 +318,7 @@ def test_a_catalogue_written_in_one_second_is_still_cut_into_pages(client, catal
     assert "~" in pages[1].request.url  # a page that starts within a second
 
 
+@pytest.mark.slow
 def test_the_feed_and_its_revalidation_work_on_both_stores(store, tmp_path: Path) -> None:
     """Embedded and remote store alike: the pages, the newest page's 304 and a new
     member after a write (the remote store's ETag is the body's hash)."""

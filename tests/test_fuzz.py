@@ -33,7 +33,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 import schemathesis
-from conftest import prepare_store, start_server, stop
+from conftest import bearer, prepare_store, start_server, stop
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -54,7 +54,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from eti.catalogue import agreements, rdfio
-from eti.catalogue.auth import Identity, TokenTable
+from eti.catalogue.auth import Identity
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import agreement_graph, content_graph
@@ -93,16 +93,11 @@ def fuzz_settings(tmp_path: Path) -> Settings:  # overrides conftest's: a real t
 
 
 @pytest.fixture
-def tokens(catalogue: Catalogue) -> dict[str, str]:
-    table = TokenTable(catalogue.store)
+def tokens(as_) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
-        "admin": table.create("admin")[1],
-        "nav": table.create("steward", org="889640782")[1],
+        "admin": as_.token("admin"),
+        "nav": as_.token("steward", org="889640782"),
     }
-
-
-def bearer(token: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **extra}
 
 
 def dump_lines(client, admin: str) -> list[bytes]:  # type: ignore[no-untyped-def]
@@ -489,6 +484,7 @@ class Watch:
         return digest(dump_lines(self.client, self.admin)) == self.digest
 
 
+@pytest.mark.slow
 def test_validate_never_fails_and_never_writes(client, catalogue, tokens) -> None:  # type: ignore[no-untyped-def]
     watch = Watch(client, catalogue, tokens["admin"])
     statuses: dict[int, int] = {}
@@ -509,6 +505,7 @@ def test_validate_never_fails_and_never_writes(client, catalogue, tokens) -> Non
     assert set(statuses) <= {200, 400, 413, 415}, statuses
 
 
+@pytest.mark.slow
 def test_register_refuses_garbage_without_writing(client, catalogue, tokens) -> None:  # type: ignore[no-untyped-def]
     watch = Watch(client, catalogue, tokens["admin"])
     statuses: dict[int, int] = {}
@@ -536,6 +533,7 @@ def test_register_refuses_garbage_without_writing(client, catalogue, tokens) -> 
     assert set(statuses) <= {201, 400, 403, 409, 413, 415, 422}, statuses
 
 
+@pytest.mark.slow
 def test_graph_store_put_is_whole_or_nothing(client, catalogue, tokens) -> None:  # type: ignore[no-untyped-def]
     admin = tokens["admin"]
     watch = Watch(client, catalogue, admin)
@@ -582,6 +580,7 @@ def test_graph_store_put_is_whole_or_nothing(client, catalogue, tokens) -> None:
     assert set(statuses) <= {201, 204, 400, 413, 415}, statuses
 
 
+@pytest.mark.slow
 def test_sparql_never_fails_and_never_writes(client, catalogue, tokens) -> None:  # type: ignore[no-untyped-def]
     watch = Watch(client, catalogue, tokens["admin"])
     statuses: dict[int, int] = {}

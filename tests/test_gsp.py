@@ -7,11 +7,6 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from eti.catalogue.auth import TokenTable
-from eti.catalogue.config import Settings
-from eti.catalogue.core import Catalogue
-from eti.server import create_app
-
 FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
@@ -26,36 +21,18 @@ TTL = "text/turtle; charset=utf-8"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = Settings.load(
-        env={}, store=str(tmp_path_factory.mktemp("gsp") / "store"), query_workers=0
-    )
-    cat = Catalogue(settings)
-    cat.prepare(demo_if_empty=True)
-    table = TokenTable(cat.store)
-    tokens = {
-        "admin": table.create("admin")[1],
-        "steward": table.create("steward", org="889640782")[1],
-    }
-    app = create_app(settings, cat)
-    app.config["TESTING"] = True
-    yield app.test_client(), cat, tokens
-    cat.close()
+def client(demo_app):  # type: ignore[no-untyped-def]
+    return demo_app.client
 
 
 @pytest.fixture(scope="module")
-def client(demo):  # type: ignore[no-untyped-def]
-    return demo[0]
+def admin(demo_app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return demo_app.as_("admin")
 
 
 @pytest.fixture(scope="module")
-def admin(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"Authorization": f"Bearer {demo[2]['admin']}"}
-
-
-@pytest.fixture(scope="module")
-def steward(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"Authorization": f"Bearer {demo[2]['steward']}"}
+def steward(demo_app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return demo_app.as_("steward", org="889640782")
 
 
 def triples(response, media: str = "text/turtle") -> set[str]:  # type: ignore[no-untyped-def]

@@ -127,6 +127,13 @@ def test_the_catalogue_never_imports_the_http_face(graph, forbidden) -> None:
         assert chain is None, f"{package} reaches {forbidden}: {' -> '.join(chain)}"
 
 
+def test_the_client_stands_alone(graph) -> None:
+    """eti.client ships to integrators: of the catalogue it uses the names alone."""
+    client = {m for m in graph.modules if m == "eti.client" or m.startswith("eti.client.")}
+    used = set().union(*(graph.find_modules_directly_imported_by(m) for m in client))
+    assert {m for m in used if m.startswith("eti.catalogue")} <= {"eti.catalogue.namespaces"}
+
+
 def test_the_store_imports_no_domain_module(graph) -> None:
     store = {
         m

@@ -11,9 +11,6 @@ import threading
 
 import pytest
 
-from eti.catalogue.config import Settings
-from eti.catalogue.core import Catalogue
-from eti.server import create_app
 from eti.server.metrics import BUCKETS, Metrics
 
 LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
@@ -21,16 +18,8 @@ SAMPLE = re.compile(r'^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = Settings.load(
-        env={}, store=str(tmp_path_factory.mktemp("metrics") / "store"), query_workers=0
-    )
-    cat = Catalogue(settings)
-    cat.prepare(demo_if_empty=True)
-    app = create_app(settings, cat)
-    app.config["TESTING"] = True
-    yield app.test_client()
-    cat.close()
+def client(demo_app):  # type: ignore[no-untyped-def]
+    return demo_app.client
 
 
 def scrape(client) -> dict[str, float]:  # type: ignore[no-untyped-def]

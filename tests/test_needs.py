@@ -123,7 +123,7 @@ def test_the_demo_needs_meet_exact_products(client, catalogue) -> None:
     assert local["flekkefjord-koordinering"]["open"] is False
 
 
-def test_an_accepted_agreement_covers_the_product(client, catalogue) -> None:
+def test_an_accepted_agreement_covers_the_product(client, catalogue, as_) -> None:
     app = channel_token(catalogue, "familieapp")
     need = add(
         client, app, themes=[LOS + "ord/pedagogisk-psykologisk-tjeneste"], spatial=FLEKKEFJORD_PLACE
@@ -144,7 +144,7 @@ def test_an_accepted_agreement_covers_the_product(client, catalogue) -> None:
     ).json
     requested = products(needs_of(client, app)[need])["flekkefjord-ppt"]
     assert (requested["status"], requested["covered"]) == ("requested", False)
-    steward = TokenTable(catalogue.store).create("steward", org="964967369")[1]
+    steward = as_.token("steward", org="964967369")
     client.post(
         f"/api/agreements/{asked['id']}/accept", headers={"Authorization": f"Bearer {steward}"}
     )

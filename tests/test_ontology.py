@@ -87,10 +87,10 @@ def labels(graph: Graph, subject: URIRef, *predicates: URIRef) -> dict[str, list
 
 
 def architecture_terms() -> set[str]:
-    """The ETI terms listed in docs/architecture.md, section "ETI terms"."""
-    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    """The ETI terms listed in docs/model.md, section "ETI terms"."""
+    text = (REPO / "docs" / "model.md").read_text(encoding="utf-8")
     match = re.search(r"^## ETI terms.*?(?=^## )", text, flags=re.S | re.M)
-    assert match, "docs/architecture.md has no 'ETI terms' section"
+    assert match, "docs/model.md has no 'ETI terms' section"
     return set(re.findall(r"`eti:([A-Za-z_][\w-]*)`", match.group(0)))
 
 
@@ -490,6 +490,7 @@ def undefined_eti_terms(root: Path, defined: set[str]) -> dict[str, set[Path]]:
     return {name: paths for name, paths in eti_terms_used(root).items() if name not in defined}
 
 
+@pytest.mark.slow
 def test_no_undefined_eti_term_is_used_in_the_repository(ontology: Graph) -> None:
     defined = defined_eti_terms(ontology)
     used = eti_terms_used(REPO)

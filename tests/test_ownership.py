@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eti.catalogue import agreements, clock, demo, ownership, registry
-from eti.catalogue.auth import ANONYMOUS, Identity, TokenTable
+from eti.catalogue.auth import ANONYMOUS, Identity
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import OWNERS, READ
@@ -52,11 +52,10 @@ def dump(cat: Catalogue) -> bytes:
 
 
 @pytest.fixture
-def tokens(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    table = TokenTable(catalogue.store)
-    out = {org: table.create("steward", org=n)[1] for org, n in ORGS.items()}
-    out["admin"] = table.create("admin")[1]
-    out["app"] = table.create("channel", channel=APP)[1]
+def tokens(as_) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    out = {org: as_.token("steward", org=n) for org, n in ORGS.items()}
+    out["admin"] = as_.token("admin")
+    out["app"] = as_.token("channel", channel=APP)
     return out
 
 
@@ -310,6 +309,7 @@ def shared_catalogue(tmp_path_factory):  # type: ignore[no-untyped-def]
         st.tuples(st.integers(0, 10_000), st.sampled_from(_MUTATIONS)), min_size=1, max_size=4
     ),
 )
+@pytest.mark.slow
 def test_no_body_of_others_statements_changes_their_readers(shared_catalogue, org, picks) -> None:
     cat = shared_catalogue
     products = demo.products()

@@ -34,12 +34,11 @@ PRODUCT_WITHOUT_TITLE = """
 
 
 @pytest.fixture
-def tokens(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    table = TokenTable(catalogue.store)
+def tokens(as_) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
-        "app": table.create("channel", channel=APP)[1],
-        "flekkefjord": table.create("steward", org=FLEKKEFJORD)[1],
-        "navno": table.create("channel", channel=NAV_NO)[1],
+        "app": as_.token("channel", channel=APP),
+        "flekkefjord": as_.token("steward", org=FLEKKEFJORD),
+        "navno": as_.token("channel", channel=NAV_NO),
     }
 
 
@@ -544,6 +543,7 @@ def test_validate_an_uploaded_file_groups_the_report(client) -> None:
     assert 'name="filename" value="product.ttl"' in page  # downloads re-send the text
 
 
+@pytest.mark.slow
 def test_validate_report_downloads(client) -> None:
     token = csrf(client, "/validate")
     for kind, media in (

@@ -14,11 +14,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from eti.catalogue.auth import TokenTable
-from eti.catalogue.config import Settings
-from eti.catalogue.core import Catalogue, QueryRefused
+from eti.catalogue.core import QueryRefused
 from eti.catalogue.sparqltext import inspect
-from eti.server import create_app
 
 SELECT = "SELECT ?s ?o WHERE { ?s a ?o } ORDER BY ?s ?o LIMIT 5"
 CONSTRUCT = "CONSTRUCT { ?s a ?o } WHERE { ?s a ?o } ORDER BY ?s LIMIT 5"
@@ -40,42 +37,13 @@ PRODUCT = "urn:eti:graph:product:nav-pleiepenger"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """One demo catalogue for the module (loading it per test is slow); tests that write
-    use graphs of their own or are refused."""
-    settings = Settings.load(
-        env={}, store=str(tmp_path_factory.mktemp("protocol") / "store"), query_workers=0
-    )
-    cat = Catalogue(settings)
-    cat.prepare(demo_if_empty=True)
-    table = TokenTable(cat.store)
-    tokens = {
-        "admin": table.create("admin")[1],
-        "steward": table.create("steward", org="889640782")[1],
-    }
-    app = create_app(settings, cat)
-    app.config["TESTING"] = True
-    yield app, cat, tokens
-    cat.close()
+def client(demo_app):  # type: ignore[no-untyped-def]
+    return demo_app.client
 
 
 @pytest.fixture(scope="module")
-def client(demo):  # type: ignore[no-untyped-def]
-    return demo[0].test_client()
-
-
-@pytest.fixture(scope="module")
-def catalogue(demo):  # type: ignore[no-untyped-def]
-    return demo[1]
-
-
-@pytest.fixture(scope="module")
-def tokens(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return demo[2]
-
-
-def bearer(token: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **extra}
+def catalogue(demo_app):  # type: ignore[no-untyped-def]
+    return demo_app.catalogue
 
 
 def rows(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -308,13 +276,13 @@ INSERT = 'INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/s> <h
 ASK_INSERTED = 'ASK { GRAPH <http://example.org/g> { ?s ?p "o" } }'
 
 
-def ask(client, query: str, token: str) -> bool:  # type: ignore[no-untyped-def]
-    response = client.get("/sparql", query_string={"query": query}, headers=bearer(token))
+def ask(client, query: str, caller: dict[str, str]) -> bool:  # type: ignore[no-untyped-def]
+    response = client.get("/sparql", query_string={"query": query}, headers=caller)
     assert response.status_code == 200, response.data
     return response.json["boolean"]
 
 
-def test_update_needs_an_admin(client, tokens) -> None:
+def test_update_needs_an_admin(client, as_) -> None:
     anonymous = client.post("/update", data=INSERT, content_type="application/sparql-update")
     assert anonymous.status_code == 401
     assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
@@ -323,29 +291,29 @@ def test_update_needs_an_admin(client, tokens) -> None:
         "/update",
         data=INSERT,
         content_type="application/sparql-update",
-        headers=bearer(tokens["steward"]),
+        headers=as_("steward", org="889640782"),
     )
     assert steward.status_code == 403
-    assert not ask(client, ASK_INSERTED, tokens["admin"])
+    assert not ask(client, ASK_INSERTED, as_("admin"))
     assert client.get("/update", query_string={"update": "CLEAR ALL"}).status_code == 405
 
 
-def test_update_direct_and_form(client, tokens) -> None:
-    admin = bearer(tokens["admin"])
+def test_update_direct_and_form(client, as_) -> None:
+    admin = as_("admin")
     direct = client.post(
         "/update", data=INSERT, content_type="application/sparql-update", headers=admin
     )
     assert direct.status_code == 204, direct.data
-    assert ask(client, ASK_INSERTED, tokens["admin"])
+    assert ask(client, ASK_INSERTED, as_("admin"))
     form = client.post(
         "/update", data={"update": "DROP GRAPH <http://example.org/g>"}, headers=admin
     )
     assert form.status_code == 204, form.data
-    assert not ask(client, ASK_INSERTED, tokens["admin"])
+    assert not ask(client, ASK_INSERTED, as_("admin"))
 
 
-def test_update_with_using_graph_parameters(client, tokens) -> None:
-    admin = bearer(tokens["admin"])
+def test_update_with_using_graph_parameters(client, as_) -> None:
+    admin = as_("admin")
     client.post("/update", data=INSERT, content_type="application/sparql-update", headers=admin)
     response = client.post(
         "/update?using-graph-uri=http%3A%2F%2Fexample.org%2Fg",
@@ -354,7 +322,7 @@ def test_update_with_using_graph_parameters(client, tokens) -> None:
         headers=admin,
     )
     assert response.status_code == 204, response.data
-    assert ask(client, 'ASK { GRAPH <http://example.org/copy> { ?s ?p "o" } }', tokens["admin"])
+    assert ask(client, 'ASK { GRAPH <http://example.org/copy> { ?s ?p "o" } }', as_("admin"))
     conflict = client.post(
         "/update?using-graph-uri=http%3A%2F%2Fexample.org%2Fg",
         data="WITH <http://example.org/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
@@ -382,20 +350,20 @@ def test_update_with_using_graph_parameters(client, tokens) -> None:
         ("CLEAR ALL", 403),  # the demo's maintained graphs would change
     ],
 )
-def test_refused_updates_change_nothing(client, catalogue, tokens, text, status) -> None:
+def test_refused_updates_change_nothing(client, catalogue, as_, text, status) -> None:
     before = catalogue.store.count()
     response = client.post(
         "/update",
         data=text,
         content_type="application/sparql-update",
-        headers=bearer(tokens["admin"]),
+        headers=as_("admin"),
     )
     assert response.status_code == status, response.data
     assert response.mimetype == "text/plain"
     assert catalogue.store.count() == before
 
 
-def test_an_update_breaking_a_rule_is_422_with_the_report(client, catalogue, tokens) -> None:
+def test_an_update_breaking_a_rule_is_422_with_the_report(client, catalogue, as_) -> None:
     breaking = f"DELETE WHERE {{ GRAPH <{PRODUCT}> {{ ?p <http://purl.org/dc/terms/title> ?t }} }}"
     before = catalogue.store.count(PRODUCT)
     for accept, media in (
@@ -403,7 +371,7 @@ def test_an_update_breaking_a_rule_is_422_with_the_report(client, catalogue, tok
         ("application/json", "application/json"),
         ("text/turtle", "text/turtle"),
     ):
-        headers = bearer(tokens["admin"], **({"Accept": accept} if accept else {}))
+        headers = {**as_("admin"), **({"Accept": accept} if accept else {})}
         response = client.post(
             "/update", data=breaking, content_type="application/sparql-update", headers=headers
         )
@@ -419,8 +387,8 @@ def test_an_update_breaking_a_rule_is_422_with_the_report(client, catalogue, tok
     assert catalogue.store.count(PRODUCT) == before
 
 
-def test_a_read_follows_an_acknowledged_write(client, tokens) -> None:
-    admin = bearer(tokens["admin"])
+def test_a_read_follows_an_acknowledged_write(client, as_) -> None:
+    admin = as_("admin")
     for i in range(3):
         text = f"INSERT DATA {{ GRAPH <urn:x:seq> {{ <urn:x:s> <urn:x:n> {i} }} }}"
         assert (
@@ -429,7 +397,7 @@ def test_a_read_follows_an_acknowledged_write(client, tokens) -> None:
             ).status_code
             == 204
         )
-        assert ask(client, f"ASK {{ GRAPH <urn:x:seq> {{ ?s ?p {i} }} }}", tokens["admin"])
+        assert ask(client, f"ASK {{ GRAPH <urn:x:seq> {{ ?s ?p {i} }} }}", as_("admin"))
 
 
 def test_head_answers_headers_only(client) -> None:
@@ -443,8 +411,8 @@ def test_head_answers_headers_only(client) -> None:
     assert client.head("/sparql", query_string={"query": "ASK {}"}).status_code == 405
 
 
-def test_an_update_never_replaces_a_graph_it_names_indirectly(client, tokens) -> None:
-    admin = bearer(tokens["admin"])
+def test_an_update_never_replaces_a_graph_it_names_indirectly(client, as_) -> None:
+    admin = as_("admin")
     keep = "http://example.org/keep"
     first = f"INSERT DATA {{ GRAPH <{keep}> {{ <urn:x:a> <urn:x:b> 1 }} }}"
     assert (
@@ -477,7 +445,7 @@ def test_an_update_never_replaces_a_graph_it_names_indirectly(client, tokens) ->
         headers=admin,
     )
     assert relative.status_code == 204
-    assert ask(client, "ASK { GRAPH <http://localhost/relative> { ?s ?p ?o } }", tokens["admin"])
+    assert ask(client, "ASK { GRAPH <http://localhost/relative> { ?s ?p ?o } }", as_("admin"))
 
 
 def test_the_query_reader_resolves_base_and_relative_iris() -> None:
@@ -551,10 +519,10 @@ def test_service_allow_list_is_matched_as_urls_not_text_prefixes(
 
 
 @pytest.mark.parametrize("form", [True, False])
-def test_an_update_syntax_error_says_where(client, tokens, catalogue, form) -> None:
+def test_an_update_syntax_error_says_where(client, as_, catalogue, form) -> None:
     before = catalogue.store.generation
     text = "INSERT DATA {\n  <urn:x:a> <urn:x:b> }"
-    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    headers = as_("admin")
     if form:
         response = client.post("/update", data={"update": text}, headers=headers)
     else:

@@ -28,13 +28,12 @@ def dump(catalogue) -> bytes:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def tokens(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    table = TokenTable(catalogue.store)
+def tokens(as_) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
-        "nav": table.create("steward", org=NAV)[1],
-        "hdir": table.create("steward", org=HDIR)[1],
-        "admin": table.create("admin")[1],
-        "channel": table.create("channel", channel="https://eti.example/channels/nav-no")[1],
+        "nav": as_.token("steward", org=NAV),
+        "hdir": as_.token("steward", org=HDIR),
+        "admin": as_.token("admin"),
+        "channel": as_.token("channel", channel="https://eti.example/channels/nav-no"),
     }
 
 

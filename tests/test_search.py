@@ -6,7 +6,6 @@ from importlib.resources import files
 
 import pytest
 
-from eti.catalogue.auth import TokenTable
 from eti.catalogue.search import stem, text_score, words
 
 FLEKKEFJORD = "https://data.brreg.no/enhetsregisteret/api/enheter/964967369"
@@ -59,9 +58,9 @@ def test_paging(client) -> None:
         assert client.get("/api/products", query_string=bad).status_code == 400
 
 
-def test_index_follows_writes(client, catalogue) -> None:
+def test_index_follows_writes(client, catalogue, as_) -> None:
     assert client.get("/api/products", query_string={"q": "testproduktet"}).json["total"] == 0
-    token = TokenTable(catalogue.store).create("steward", org="889640782")[1]
+    token = as_.token("steward", org="889640782")
     text = (files("eti.catalogue.demo") / "products" / "nav-pleiepenger.trig").read_text()
     body = (
         text.replace("nav-pleiepenger", "nav-ny")
@@ -211,8 +210,8 @@ def test_municipality_filter_finds_national_products(client) -> None:
     assert not any(i.startswith("flekkefjord-") for i in national_ids)
 
 
-def test_municipality_filter_leaves_out_other_municipalities(client, catalogue) -> None:
-    token = TokenTable(catalogue.store).create("steward", org="889640782")[1]
+def test_municipality_filter_leaves_out_other_municipalities(client, catalogue, as_) -> None:
+    token = as_.token("steward", org="889640782")
     text = (files("eti.catalogue.demo") / "products" / "nav-pleiepenger.trig").read_text()
     oslo = "<https://eti.example/places/kommune/0301>"
     body = text.replace("nav-pleiepenger", "nav-oslo").replace("country:NOR", oslo).encode()

@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import bearer
 from rdflib.compare import isomorphic
 
 from eti.catalogue import harvest
@@ -49,10 +50,6 @@ SELECT ?record ?version WHERE {{
      prov:wasAttributedTo ?record .
   ?v prov:wasAttributedTo ?version .
 }}"""
-
-
-def bearer(token: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **extra}
 
 
 def dump(catalogue: Catalogue) -> bytes:
@@ -294,6 +291,7 @@ def test_anonymous_readers_see_no_agreement_history_or_system_graph(client, cata
 # --- backups ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_live_backup_leaves_out_tokens_and_harvest_sources_but_eti_dump_keeps_them(
     tmp_path: Path, runner
 ) -> None:

@@ -179,15 +179,10 @@ def test_from_and_graph_parameters_choose_within_the_view(client) -> None:
     assert n(outside) == 0
 
 
-def test_admins_read_the_default_graph_too(client, catalogue) -> None:
-    from eti.catalogue.auth import TokenTable
-
+def test_admins_read_the_default_graph_too(client, catalogue, as_) -> None:
     catalogue.store.update('INSERT DATA { <urn:x:s> <urn:x:p> "in the default graph" }')
-    token = TokenTable(catalogue.store).create("admin")[1]
     query = 'ASK { ?s ?p "in the default graph" }'
-    admin = client.get(
-        "/sparql", query_string={"query": query}, headers={"Authorization": f"Bearer {token}"}
-    )
+    admin = client.get("/sparql", query_string={"query": query}, headers=as_("admin"))
     anonymous = client.get("/sparql", query_string={"query": query})
     assert admin.json["boolean"] is True and anonymous.json["boolean"] is False
 

@@ -7,11 +7,7 @@ import pyoxigraph as ox
 import pytest
 
 from eti.catalogue import clock
-from eti.catalogue.auth import TokenTable
-from eti.catalogue.config import Settings
-from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import ETI, XSD
-from eti.server import create_app
 
 PREFIXES = """
 PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
@@ -28,20 +24,6 @@ FORMATS = {
 }
 CLOSED = "urn:eti:graph:content:flekkefjord-ppt"
 DISTINCT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = Settings.load(
-        env={}, store=str(tmp_path_factory.mktemp("sd") / "store"), query_workers=0
-    )
-    cat = Catalogue(settings)
-    cat.prepare(demo_if_empty=True)
-    admin = TokenTable(cat.store).create("admin")[1]
-    app = create_app(settings, cat)
-    app.config["TESTING"] = True
-    yield app.test_client(), cat, {"Authorization": f"Bearer {admin}"}
-    cat.close()
 
 
 def load(response, media: str = "text/turtle") -> ox.Store:  # type: ignore[no-untyped-def]
@@ -62,8 +44,8 @@ def one_number(client, query: str, headers: dict | None = None) -> int:  # type:
 
 
 @pytest.mark.parametrize("media", list(FORMATS))
-def test_get_without_a_query_is_the_service_description(demo, media) -> None:
-    client, _, _ = demo
+def test_get_without_a_query_is_the_service_description(demo_app, media) -> None:
+    client = demo_app.client
     sd = load(client.get("/sparql", headers={"Accept": media}), media)
     endpoints = values(sd, "SELECT ?e WHERE { ?s a sd:Service ; sd:endpoint ?e }")
     assert sorted(e.value for e in endpoints) == [
@@ -73,8 +55,8 @@ def test_get_without_a_query_is_the_service_description(demo, media) -> None:
     assert client.get("/sparql", headers={"Accept": "text/csv"}).status_code == 406
 
 
-def test_languages_formats_and_features(demo) -> None:
-    client, _, _ = demo
+def test_languages_formats_and_features(demo_app) -> None:
+    client = demo_app.client
     sd = load(client.get("/sparql"))
 
     def of(endpoint: str, prop: str) -> set[str]:
@@ -94,8 +76,9 @@ def test_languages_formats_and_features(demo) -> None:
     assert of(query, "sd:feature") == {"UnionDefaultGraph"}  # no SERVICE without an allow-list
 
 
-def test_federation_is_stated_only_with_an_allow_list(demo) -> None:
-    client, cat, _ = demo
+def test_federation_is_stated_only_with_an_allow_list(demo_app) -> None:
+    client = demo_app.client
+    cat = demo_app.catalogue
     cat.settings.service_allow = ["https://data.norge.no/sparql"]
     try:
         sd = load(client.get("/sparql"))
@@ -106,8 +89,8 @@ def test_federation_is_stated_only_with_an_allow_list(demo) -> None:
     )
 
 
-def test_every_extension_function_stated_works(demo) -> None:
-    client, _, _ = demo
+def test_every_extension_function_stated_works(demo_app) -> None:
+    client = demo_app.client
     sd = load(client.get("/sparql"))
     functions = values(sd, "SELECT ?f WHERE { ?s sd:extensionFunction ?f . ?f a sd:Function }")
     samples = {
@@ -141,8 +124,9 @@ def test_every_extension_function_stated_works(demo) -> None:
                            "value": clock.today().isoformat()}}]  # fmt: skip
 
 
-def test_the_limits_are_stated(demo) -> None:
-    client, cat, _ = demo
+def test_the_limits_are_stated(demo_app) -> None:
+    client = demo_app.client
+    cat = demo_app.catalogue
     sd = load(client.get("/sparql"))
     rows = sd.query(
         PREFIXES
@@ -157,8 +141,9 @@ def test_the_limits_are_stated(demo) -> None:
     }
 
 
-def test_the_default_dataset_is_the_callers_view_with_its_size(demo) -> None:
-    client, _, admin = demo
+def test_the_default_dataset_is_the_callers_view_with_its_size(demo_app) -> None:
+    client = demo_app.client
+    admin = demo_app.as_("admin")
     for headers in ({}, admin):
         sd = load(client.get("/sparql", headers=headers))
         (size,) = values(
@@ -177,19 +162,19 @@ def test_the_default_dataset_is_the_callers_view_with_its_size(demo) -> None:
         assert (CLOSED in names) is bool(headers)
 
 
-def test_the_statistics_follow_a_write(demo) -> None:
-    client, _, admin = demo
+def test_the_statistics_follow_a_write(demo_app) -> None:
+    admin = demo_app.as_.client("admin")
     url = "/data?graph=http://example.org/sd-new"
-    assert "http://example.org/sd-new" not in client.get("/sparql", headers=admin).data.decode()
-    client.put(url, data="<urn:x:s> <urn:x:p> 1 .", content_type="text/turtle", headers=admin)
+    assert "http://example.org/sd-new" not in admin.get("/sparql").data.decode()
+    admin.put(url, data="<urn:x:s> <urn:x:p> 1 .", content_type="text/turtle")
     try:
-        assert "http://example.org/sd-new" in client.get("/sparql", headers=admin).data.decode()
+        assert "http://example.org/sd-new" in admin.get("/sparql").data.decode()
     finally:
-        client.delete(url, headers=admin)
+        admin.delete(url)
 
 
-def test_void_describes_the_public_catalogue(demo) -> None:
-    client, _, _ = demo
+def test_void_describes_the_public_catalogue(demo_app) -> None:
+    client = demo_app.client
     void = load(client.get("/.well-known/void"))
     (dataset,) = values(
         void,
@@ -224,8 +209,8 @@ def test_void_describes_the_public_catalogue(demo) -> None:
         assert client.get("/sparql", query_string={"query": ask}).json["boolean"] is True
 
 
-def test_the_data_dump_of_void_holds_its_triples(demo) -> None:
-    client, _, _ = demo
+def test_the_data_dump_of_void_holds_its_triples(demo_app) -> None:
+    client = demo_app.client
     void = load(client.get("/.well-known/void"))
     (triples,) = values(void, "SELECT ?n WHERE { ?d a void:Dataset ; void:triples ?n }")
     dump = client.get("/data")

@@ -1,15 +1,23 @@
-"""Situation compilation on the demo catalogue, with concrete expected answers."""
+"""Situation compilation on the demo catalogue, with concrete expected answers; and the
+canned situation query a channel adapts (catalogue/demo/queries/family-situation.rq,
+linked from the README and listed on /query), which is the query /api/situation runs and
+gives the same services as the API for the same caller."""
 
 from __future__ import annotations
 
-from eti.catalogue import queries
-from eti.catalogue.auth import TokenTable
+import re
+
+import pytest
+
+from eti.catalogue import demo, queries
 
 ORG = "https://data.brreg.no/enhetsregisteret/api/enheter/"
 NAV, HDIR, UDIR, STATPED, FLEKKEFJORD = (
     ORG + n for n in ("889640782", "983544622", "970018131", "998554640", "964967369")
 )
 APP = "https://eti.example/channels/familieapp"
+NAME = "family-situation.rq"
+FLEKKEFJORD_PLACE = "https://eti.example/places/kommune/4207"
 
 
 def services(doc: dict) -> dict[str, dict]:
@@ -35,12 +43,12 @@ def test_anonymous_sees_the_national_services_of_four_producers(client) -> None:
     assert doc["age"] == 7 and doc["age_note"]
 
 
-def test_a_channel_with_an_agreement_also_gets_the_municipality(client, catalogue) -> None:
-    token = TokenTable(catalogue.store).create("channel", channel=APP)[1]
+def test_a_channel_with_an_agreement_also_gets_the_municipality(client, as_) -> None:
+    app = as_("channel", channel=APP)
     doc = client.get(
         "/api/situation",
         query_string={"municipality": "4207"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=app,
     ).json
     assert doc["producers"] == sorted([NAV, HDIR, UDIR, STATPED, FLEKKEFJORD])
     found = services(doc)
@@ -58,17 +66,17 @@ def test_a_channel_with_an_agreement_also_gets_the_municipality(client, catalogu
             "municipality": "4207",
             "purpose": "https://w3id.org/dpv#ResearchAndDevelopment",
         },
-        headers={"Authorization": f"Bearer {token}"},
+        headers=app,
     ).json
     assert "Avlastning" not in services(research)
 
 
-def test_needs_narrow_and_group(client, catalogue) -> None:
-    token = TokenTable(catalogue.store).create("channel", channel=APP)[1]
+def test_needs_narrow_and_group(client, as_) -> None:
+    app = as_("channel", channel=APP)
     doc = client.get(
         "/api/situation",
         query_string={"municipality": "4207", "need": "avlastning"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=app,
     ).json
     assert [(g["label"], [s["title"] for s in g["services"]]) for g in doc["groups"]] == [
         ("Avlastning og støtte", ["Avlastning", "Omsorgsstønad"])
@@ -110,14 +118,14 @@ def test_the_canned_query_runs_over_sparql(client) -> None:
     assert "Pleiepenger for sykt barn" in titles and "Avlastning" not in titles
 
 
-def test_sources_opened_by_an_agreement_carry_its_duties(client, catalogue) -> None:
+def test_sources_opened_by_an_agreement_carry_its_duties(client, as_) -> None:
     """The situation's sources said nothing of the duties of the agreements they came
     through, and the answer had no ETI-Duties header."""
-    token = TokenTable(catalogue.store).create("channel", channel=APP)[1]
+    app = as_("channel", channel=APP)
     response = client.get(
         "/api/situation",
         query_string={"municipality": "4207"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=app,
     )
     found = services(response.json)
     source = found["Avlastning"]["source"]
@@ -138,3 +146,39 @@ def test_sources_opened_by_an_agreement_carry_its_duties(client, catalogue) -> N
     )
     anonymous = client.get("/api/situation", query_string={"municipality": "4207"})
     assert "ETI-Duties" not in anonymous.headers
+
+
+# --- the published situation query (was test_situation_query.py) ---------------------------
+
+
+def _body(text: str) -> str:
+    """The query without its comment lines, the DISTINCT and the VALUES that binds ?place."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    lines = [line for line in lines if not line.strip().startswith("VALUES ?place")]
+    return "\n".join(lines).replace("SELECT DISTINCT ", "SELECT ")
+
+
+def test_published_situation_query_is_the_one_the_api_runs() -> None:
+    published = demo.example_queries()[NAME]
+    assert _body(published) == _body(queries.load("situation"))
+    assert re.search(r"VALUES \?place \{ <" + re.escape(FLEKKEFJORD_PLACE) + "> \\}", published)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "family app"])
+def test_published_situation_query_answers_like_the_api(client, as_, who: str) -> None:
+    headers = {}
+    if who == "family app":
+        headers = as_("channel", channel=APP)
+    answer = client.post(
+        "/sparql",
+        data={"query": demo.example_queries()[NAME]},
+        headers={**headers, "Accept": "application/sparql-results+json"},
+    )
+    assert answer.status_code == 200
+    by_query = {row["service"]["value"] for row in answer.json["results"]["bindings"]}
+    doc = client.get("/api/situation", query_string={"municipality": "4207"}, headers=headers).json
+    by_api = {s["service"] for g in doc["groups"] for s in g["services"]}
+    assert by_query == by_api
+    flekkefjord = {s for s in by_query if "/products/flekkefjord-" in s}
+    # anonymously only the national producers; the family app's agreement adds Flekkefjord's
+    assert bool(flekkefjord) is (who == "family app")

@@ -11,7 +11,6 @@ import pytest
 from conftest import RecordingServer
 
 from eti.catalogue import fetch as fetch_module
-from eti.catalogue.auth import TokenTable
 from eti.catalogue.fetch import FetchError, fetch
 
 APP = "https://eti.example/channels/familieapp"
@@ -25,8 +24,8 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 
 @pytest.fixture
-def app_token(catalogue) -> str:  # type: ignore[no-untyped-def]
-    return TokenTable(catalogue.store).create("channel", channel=APP)[1]
+def app_token(as_) -> str:  # type: ignore[no-untyped-def]
+    return as_.token("channel", channel=APP)
 
 
 ROUTES = {
@@ -95,11 +94,11 @@ def test_every_html_answer_carries_the_same_security_headers(client) -> None:
     "address", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "vbscript:x"]
 )
 def test_a_stored_script_address_is_shown_as_text_and_warned_about(
-    client, catalogue, address: str
+    client, as_, address: str
 ) -> None:  # type: ignore[no-untyped-def]
     """Regression: a stored ``javascript:`` (or ``data:``, ``vbscript:``) vcard:hasURL was
     rendered as a link on the product page; registration said nothing."""
-    admin = {"Authorization": f"Bearer {TokenTable(catalogue.store).create('admin')[1]}"}
+    admin = as_("admin")
     contact = "<https://eti.example/products/flekkefjord-ppt/contact>"
     graph = "<urn:eti:graph:product:flekkefjord-ppt>"
     url = "<http://www.w3.org/2006/vcard/ns#hasURL>"

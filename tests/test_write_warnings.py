@@ -7,8 +7,6 @@ import json
 
 import pytest
 
-from eti.catalogue.auth import TokenTable
-
 GRAPH = "urn:eti:graph:product:flekkefjord-ppt"
 PRODUCT = "<https://eti.example/products/flekkefjord-ppt>"
 MODIFIED = "<http://purl.org/dc/terms/modified>"
@@ -16,8 +14,8 @@ STALE = '"2020-01-01"^^<http://www.w3.org/2001/XMLSchema#date>'
 
 
 @pytest.fixture
-def admin(catalogue) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"Authorization": f"Bearer {TokenTable(catalogue.store).create('admin')[1]}"}
+def admin(as_) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return as_("admin")
 
 
 def stale_product(client, admin) -> str:  # type: ignore[no-untyped-def]
