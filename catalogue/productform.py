@@ -235,9 +235,13 @@ def build(
     add(p, DCAT + "contactPoint", contact)
     for theme in form["themes"]:
         iri(p, DCAT + "theme", theme)
-    for lang in LANGS:
-        for word in keywords(form.get(f"keywords_{lang}", "")):
-            add(p, DCAT + "keyword", ox.Literal(word, language=lang))
+    words = [
+        ox.Literal(word, language=lang)
+        for lang in LANGS
+        for word in keywords(form.get(f"keywords_{lang}", ""))
+    ]
+    for word in words:
+        add(p, DCAT + "keyword", word)
     iri(p, DCT + "accrualPeriodicity", form["frequency"])
     add(p, DCT + "issued", ox.Literal(issued, datatype=day))
     add(p, DCT + "modified", ox.Literal(today.isoformat(), datatype=day))
@@ -273,6 +277,8 @@ def build(
     iri(dataset, DCT + "accessRights", form["access"])
     for lang in used:
         iri(dataset, DCT + "language", LANGUAGE_CODES[lang])
+    for word in words:
+        add(dataset, DCAT + "keyword", word)
     add(dataset, DCT + "modified", ox.Literal(today.isoformat(), datatype=day))
     add(dataset, DCAT + "distribution", dist)
     add(dist, RDF + "type", _n(DCAT + "Distribution"))

@@ -99,9 +99,10 @@ def _choices() -> dict[str, Any]:
     }
 
 
-def _content(form: dict[str, Any]) -> tuple[list[ox.Triple] | None, str]:
+def _content() -> tuple[list[ox.Triple] | None, str]:
     """The content of the submission: a new upload, else what an earlier upload left in
-    the form, else None (keep the stored content). Raises InputError-like RdfInputError."""
+    the form, else None (keep the stored content). Raises RdfInputError for a file that
+    is not readable RDF."""
     upload = request.files.get("content")
     if upload is not None and upload.filename:
         triples = productform.read_content(upload.read(), upload.filename)
@@ -111,9 +112,8 @@ def _content(form: dict[str, Any]) -> tuple[list[ox.Triple] | None, str]:
         quads = rdfio.parse_quads(
             kept.encode("utf-8"), ox.RdfFormat.N_TRIPLES, source="content", fresh_blank_nodes=True
         )
-        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads], form.get(
-            "content_name", ""
-        )
+        name = request.form.get("content_name", "").strip()[:200]
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads], name
     return None, ""
 
 
@@ -156,7 +156,7 @@ def _work(caller: Identity, record: registry.Record | None) -> Response:
         form["id"] = record.ident
     content, content_name = None, ""
     try:
-        content, content_name = _content(form)
+        content, content_name = _content()
     except rdfio.RdfInputError as exc:
         rows = {"content": [{"severity": "Violation", "message": str(exc)}]}
         return _page(form, record, rows, status=400, content_name="")

@@ -18,3 +18,14 @@
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 })();
+
+// A link of the error summary moves the focus to its field (not only the view).
+document.querySelectorAll("#error-summary a[href^='#']").forEach(function (link) {
+  link.addEventListener("click", function (event) {
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    target.scrollIntoView({ block: "center" });
+    target.focus();
+  });
+});
