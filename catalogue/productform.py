@@ -29,6 +29,7 @@ from .namespaces import (
     ETI,
     ODRL,
     RDF,
+    RDFS,
     VCARD,
     XSD,
     content_graph,
@@ -42,6 +43,7 @@ LANGUAGE_CODES = {"nb": EU + "language/NOB", "nn": EU + "language/NNO", "en": EU
 TURTLE = EU + "file-type/RDF_TURTLE"
 DURATION = re.compile(r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?\Z")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+\Z")
+PHONE = re.compile(r"\+?[0-9][0-9 ]{3,20}\Z")
 WEB = re.compile(r"https?://[^\s<>\"{}|\\^`]+\Z")
 UPLOADS = (".ttl", ".turtle", ".trig", ".jsonld", ".json")
 MAX_KEYWORDS = 30
@@ -51,6 +53,16 @@ DATASET_TEXT = {
     "nb": "Offentlige tjenester og rettigheter i dataproduktet, beskrevet etter CPSV-AP-NO.",
     "nn": "Offentlege tenester og rettar i dataproduktet, skildra etter CPSV-AP-NO.",
     "en": "The public services and rights of the data product, described with CPSV-AP-NO.",
+}
+DISTRIBUTION_TITLE = {
+    "nb": "Turtle via SPARQL-endepunktet",
+    "nn": "Turtle via SPARQL-endepunktet",
+    "en": "Turtle through the SPARQL endpoint",
+}
+PORT_TITLE = {
+    "nb": "SPARQL-endepunkt for {}",
+    "nn": "SPARQL-endepunkt for {}",
+    "en": "SPARQL endpoint for {}",
 }
 PORT_TEXT = {
     "nb": "Innholdet i dataproduktet kan hentes med SPARQL fra katalogens endepunkt.",
@@ -69,11 +81,13 @@ TEXT_FIELDS = (
     "contact_name",
     "contact_email",
     "contact_url",
+    "contact_phone",
     "access",
     "licence",
     "status",
     "version",
     "offer",
+    *(f"offer_comment_{lang}" for lang in LANGS),
     "duty_attribute",
     "duty_refresh",
     "issued",
@@ -125,6 +139,8 @@ def problems(form: dict[str, Any]) -> list[FormProblem]:
         found.append(FormProblem("contact_email", "form.email_invalid"))
     if form["contact_url"] and not WEB.match(form["contact_url"]):
         found.append(FormProblem("contact_url", "form.url_invalid"))
+    if form["contact_phone"] and not PHONE.match(form["contact_phone"]):
+        found.append(FormProblem("contact_phone", "form.phone_invalid"))
     if form["duty_refresh"] and not DURATION.match(form["duty_refresh"]):
         found.append(FormProblem("duty_refresh", "form.duration_invalid"))
     if form["offer"] not in ("", "open", "agreement"):
@@ -263,6 +279,8 @@ def build(
     if form["contact_email"]:
         add(contact, VCARD + "hasEmail", _n("mailto:" + form["contact_email"]))
     iri(contact, VCARD + "hasURL", form["contact_url"])
+    if form["contact_phone"]:
+        add(contact, VCARD + "hasTelephone", _n("tel:" + form["contact_phone"].replace(" ", "")))
     # the output dataset, its distribution and the port that serves it
     add(dataset, RDF + "type", _n(DCAT + "Dataset"))
     add(dataset, DCT + "identifier", ox.Literal(form["id"] + "/dataset"))
@@ -282,6 +300,8 @@ def build(
     add(dataset, DCT + "modified", ox.Literal(today.isoformat(), datatype=day))
     add(dataset, DCAT + "distribution", dist)
     add(dist, RDF + "type", _n(DCAT + "Distribution"))
+    for lang in used:
+        add(dist, DCT + "title", ox.Literal(DISTRIBUTION_TITLE[lang], language=lang))
     add(dist, DCAT + "accessURL", _n(names.endpoint))
     add(dist, DCAT + "accessService", port)
     add(dist, DCT + "format", _n(TURTLE))
@@ -289,7 +309,10 @@ def build(
     add(dist, DPROD + "isDistributionOf", dataset)
     add(port, RDF + "type", _n(DCAT + "DataService"))
     add(port, DCT + "identifier", ox.Literal(form["id"] + "/sparql"))
-    texts(port, DCT + "title", "title")
+    for lang in LANGS:
+        if form.get(f"title_{lang}"):
+            title = PORT_TITLE[lang].format(form[f"title_{lang}"])
+            add(port, DCT + "title", ox.Literal(title, language=lang))
     for lang in used:
         add(port, DCT + "description", ox.Literal(PORT_TEXT[lang], language=lang))
     add(port, DCAT + "endpointURL", _n(names.endpoint))
@@ -317,6 +340,10 @@ def _offer(form: dict[str, Any], p: ox.NamedNode, offer: ox.NamedNode, org: ox.N
     add(offer, ODRL + "uid", offer)
     add(offer, ODRL + "assigner", org)
     add(offer, ODRL + "target", p)
+    for lang in LANGS:
+        if form.get(f"offer_comment_{lang}"):
+            comment = ox.Literal(form[f"offer_comment_{lang}"], language=lang)
+            add(offer, RDFS + "comment", comment)
     permission = ox.BlankNode()
     add(offer, ODRL + "permission", permission)
     add(permission, RDF + "type", _n(ODRL + "Permission"))
@@ -402,6 +429,7 @@ def to_form(description: Sequence[ox.Triple], iri: str) -> dict[str, Any]:
     )
     form["contact_email"] = d.iri(contact, VCARD + "hasEmail").removeprefix("mailto:")
     form["contact_url"] = d.iri(contact, VCARD + "hasURL")
+    form["contact_phone"] = d.iri(contact, VCARD + "hasTelephone").removeprefix("tel:")
     form["licence"] = ""
     for dataset in d.all(p, DPROD + "outputDataset"):
         for dist in d.all(dataset, DCAT + "distribution"):
@@ -411,6 +439,8 @@ def to_form(description: Sequence[ox.Triple], iri: str) -> dict[str, Any]:
     if offer is not None:
         kinds = {o.value for o in d.all(offer, RDF + "type")}
         form["offer"] = "open" if ETI + "OpenOffer" in kinds else "agreement"
+        for lang in LANGS:
+            form[f"offer_comment_{lang}"] = d.text(offer, RDFS + "comment", lang)
         for permission in d.all(offer, ODRL + "permission"):
             for c in d.all(permission, ODRL + "constraint"):
                 if d.iri(c, ODRL + "leftOperand") == ODRL + "purpose":
@@ -451,6 +481,22 @@ def read_content(data: bytes, filename: str) -> list[ox.Triple]:
     return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
 
+def lost_statements(
+    stored: Sequence[ox.Triple], form_again: Sequence[ox.Triple]
+) -> list[ox.Triple]:
+    """What of a stored description the form, read from it and made again, would not
+    state (blank nodes compared by position); the day of the last change is not counted
+    (a save sets it)."""
+
+    def key(t: ox.Triple) -> tuple[str, str, str]:
+        terms = [("_:" if isinstance(x, ox.BlankNode) else str(x)) for x in t]
+        return terms[0], terms[1], terms[2]
+
+    kept = {key(t) for t in form_again}
+    modified = DCT + "modified"
+    return [t for t in stored if key(t) not in kept and t.predicate.value != modified]
+
+
 def submission(
     description: Sequence[ox.Triple], content: Sequence[ox.Triple], ident: str
 ) -> list[ox.Quad]:
@@ -480,7 +526,11 @@ _FIELDS = {
         DCT + "modified": "frequency",
         ODRL + "hasPolicy": "offer",
     },
-    "contact": {VCARD + "hasEmail": "contact_email", VCARD + "hasURL": "contact_url"},
+    "contact": {
+        VCARD + "hasEmail": "contact_email",
+        VCARD + "hasURL": "contact_url",
+        VCARD + "hasTelephone": "contact_phone",
+    },
     "distribution": {DCT + "license": "licence"},
     "dataset": {DCT + "license": "licence", DCAT + "theme": "themes"},
     "offer": {ODRL + "permission": "purposes"},

@@ -75,6 +75,16 @@ STEWARD: dict[str, dict[str, str]] = {
         "nn": "Dataproduktet {ident} er trekt tilbake.",
         "en": "The data product {ident} was withdrawn.",
     },
+    "steward.dropped": {
+        "nb": "{n} utsagn har ikke noe felt i skjemaet og blir ikke med når du lagrer",
+        "nn": "{n} utsegner har ikkje noko felt i skjemaet og blir ikkje med når du lagrar",
+        "en": "{n} statements have no field in the form and are not kept when you save",
+    },
+    "steward.dropped_one": {
+        "nb": "1 utsagn har ikke noe felt i skjemaet og blir ikke med når du lagrer",
+        "nn": "1 utsegn har ikkje noko felt i skjemaet og blir ikkje med når du lagrar",
+        "en": "1 statement has no field in the form and is not kept when you save",
+    },
     "steward.check": {"nb": "Sjekk", "nn": "Sjekk", "en": "Check"},
     "steward.register": {"nb": "Registrer", "nn": "Registrer", "en": "Register"},
     "steward.save": {
@@ -248,6 +258,19 @@ STEWARD: dict[str, dict[str, str]] = {
     "form.contact_name": {"nb": "Navn", "nn": "Namn", "en": "Name"},
     "form.contact_email": {"nb": "E-post", "nn": "E-post", "en": "Email"},
     "form.contact_url": {"nb": "Nettadresse", "nn": "Nettadresse", "en": "Web address"},
+    "form.contact_phone": {"nb": "Telefon", "nn": "Telefon", "en": "Telephone"},
+    "form.phone_invalid": {
+        "nb": "Telefonnummeret kan bare ha sifre, mellomrom og + først.",
+        "nn": "Telefonnummeret kan berre ha siffer, mellomrom og + først.",
+        "en": "The telephone number may only have digits, spaces and a leading +.",
+    },
+    "form.offer_comment": {
+        "nb": "Om tilbudet ({lang})",
+        "nn": "Om tilbodet ({lang})",
+        "en": "About the offer ({lang})",
+    },
+    "diff.prop.hasTelephone": {"nb": "Telefon", "nn": "Telefon", "en": "Telephone"},
+    "diff.prop.comment": {"nb": "Merknad", "nn": "Merknad", "en": "Comment"},
     "form.contact_hint": {
         "nb": "Oppgi e-post eller nettadresse (eller begge).",
         "nn": "Oppgi e-post eller nettadresse (eller begge).",

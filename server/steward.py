@@ -25,7 +25,7 @@ from eti.catalogue.writes import RuleBroken, WriteError, validate_changes
 
 from . import i18n, pages
 from .i18n import language, t
-from .stewarddiff import readable_versions
+from .stewarddiff import readable_versions, statement_rows
 
 bp = Blueprint("steward", __name__)
 bp.before_request(pages._check_csrf)  # the pages' session CSRF token on every POST
@@ -134,7 +134,7 @@ def _results_by_field(reports: list, names: Names, form: dict[str, Any]) -> dict
 def _summary(by_field: dict[str, list]) -> list[dict[str, str]]:
     """The error summary: each error (not warnings or notes) with a link to its field."""
     return [
-        {"field": field or "title_nb", "message": row["message"]}
+        {"field": field or "general", "message": row["message"]}
         for field, rows in by_field.items()
         for row in rows
         if row["severity"] == "Violation"
@@ -227,6 +227,7 @@ def _page(
         kept_count=len(content or []),
         content_name=content_name,
         stored_content=len(_store().triples(content_graph(record.ident))) if record else 0,
+        dropped=_dropped(record) if record else [],
         action=url_for("steward.edit", ident=record.ident) if record else url_for("steward.new"),
     )
 
@@ -259,6 +260,26 @@ def edit(ident: str) -> Response:
         return _work(caller, record)
     description = _store().triples(product_graph(ident))
     return _page(productform.to_form(description, record.iri), record)
+
+
+def _dropped(record: registry.Record) -> list[dict[str, Any]]:
+    """The stored statements a save from the form would not keep (those the form has no
+    field for, in a description written through the API), as rows to warn of."""
+    stored = _store().triples(product_graph(record.ident))
+    form = productform.to_form(stored, record.iri)
+    content = _store().triples(content_graph(record.ident))
+    try:
+        again = productform.build(
+            form,
+            base=_base(),
+            orgnr=registry.owner_of(_store(), record) or "",
+            today=clock.today(),
+            items=productform.services(content),
+        )
+    except FormProblem:
+        return []
+    lost = productform.lost_statements(stored, again)
+    return statement_rows(lost, record.iri, pages.label, "removed")
 
 
 def _title(record: registry.Record) -> str:

@@ -51,8 +51,29 @@ def _value(node: Any, label: Callable[[str], str]) -> dict[str, str]:
     if isinstance(node, ox.BlankNode):
         return {"text": t("diff.part.inner"), "lang": ""}
     named = label(node.value)
-    short = _compact(node.value)
-    return {"text": named if named and named != short.split(":")[-1] else short, "lang": ""}
+    fallback = re.split(r"[/#:]", node.value.rstrip("/"))[-1]  # what label() gives unknowns
+    return {"text": named if named and named != fallback else _compact(node.value), "lang": ""}
+
+
+def statement_rows(
+    triples: Sequence[ox.Triple], product: str, label: Callable[[str], str], change: str
+) -> list[dict[str, Any]]:
+    """Statements as rows of what, property and value in words (``change``: "added" or
+    "removed"), sorted; the types of blank nodes (an offer's parts) are left out."""
+    offer = product.replace("/products/", "/offers/", 1)
+    rows = [
+        {
+            "change": change,
+            "what": _what(triple.subject, product, offer),
+            "property": _property(triple.predicate.value),
+            "value": _value(triple.object, label),
+        }
+        for triple in triples
+        if not (
+            triple.predicate.value.endswith("#type") and isinstance(triple.subject, ox.BlankNode)
+        )
+    ]
+    return sorted(rows, key=lambda r: (r["what"], r["property"], r["change"] != "removed"))
 
 
 def readable_versions(
@@ -60,24 +81,10 @@ def readable_versions(
 ) -> list[dict[str, Any]]:
     """Newest first: per version, who and when, and its changes as labelled rows (the
     statements about blank nodes, such as an offer's constraints, as "a part of it")."""
-    offer = product.replace("/products/", "/offers/", 1)
     out = []
     for v in reversed(versions):
-        rows = []
-        for change, triples in (("added", v.added), ("removed", v.removed)):
-            for triple in triples:
-                if triple.predicate.value.endswith("#type") and isinstance(
-                    triple.subject, ox.BlankNode
-                ):
-                    continue  # "a part of it is a Duty": noise in a diff
-                rows.append(
-                    {
-                        "change": change,
-                        "what": _what(triple.subject, product, offer),
-                        "property": _property(triple.predicate.value),
-                        "value": _value(triple.object, label),
-                    }
-                )
+        rows = statement_rows(v.added, product, label, "added")
+        rows += statement_rows(v.removed, product, label, "removed")
         rows.sort(key=lambda r: (r["what"], r["property"], r["change"] != "removed"))
         out.append(
             {

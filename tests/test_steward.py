@@ -335,3 +335,62 @@ def test_live_server_registers_by_form(live_server: Any) -> None:
     read = requests.get(live_server.url + "/api/products/nav-skjema", timeout=30)
     assert read.status_code == 200 and read.json()["version"] == 1
     assert read.json()["orgnr"] == NAV
+
+
+def test_demo_products_go_through_the_form_unchanged(catalogue: Any) -> None:
+    """Read into the form and made again, every demo product's description is the same
+    but for the day of its last change (so editing one by form loses nothing)."""
+    from importlib.resources import files
+
+    store = catalogue.store
+    names = [p.name[:-5] for p in (files("eti.catalogue.demo") / "products").iterdir()]
+    assert len(names) >= 15
+    for ident in names:
+        record = registry.get_record(store, ident)
+        stored = store.triples(product_graph(ident))
+        form = productform.to_form(stored, record.iri)
+        again = productform.build(
+            form,
+            base="https://eti.example/",
+            orgnr=registry.owner_of(store, record),
+            today=clock.today(),
+            items=productform.services(store.triples(content_graph(ident))),
+        )
+        assert productform.lost_statements(stored, again) == [], ident
+        assert len(again) == len(stored), ident
+
+
+def test_edit_warns_of_statements_the_form_cannot_keep(app: Any) -> None:
+    store = app.extensions["eti"].store
+    nav = Steward(app, NAV)
+    record = registry.get_record(store, "nav-pleiepenger")
+    extra = ox.Triple(
+        ox.NamedNode(record.iri),
+        ox.NamedNode("http://www.w3.org/ns/dcat#landingPage"),
+        ox.NamedNode("https://www.nav.no/pleiepenger-barn"),
+    )
+    quads = productform.submission(
+        [*store.triples(product_graph("nav-pleiepenger")), extra],
+        store.triples(content_graph("nav-pleiepenger")),
+        "nav-pleiepenger",
+    )
+    from eti.catalogue.auth import Identity
+
+    registry.register(
+        store, quads, who=Identity(role="steward", org=NAV), ident="nav-pleiepenger", create=False
+    )
+    html = nav.client.get("/products/nav-pleiepenger/edit").get_data(as_text=True)
+    dropped = re.search(r'<section class="notice notice-warning".*?</section>', html, re.S)
+    assert dropped and "1 utsagn har ikke noe felt" in dropped[0]
+    assert "dcat:landingPage" in dropped[0] and "https://www.nav.no/pleiepenger-barn" in dropped[0]
+    plain = nav.client.get("/products/nav-omsorgspenger/edit").get_data(as_text=True)
+    assert "notice-warning" not in plain
+
+
+def test_registering_a_taken_id_is_a_409_on_the_page(app: Any) -> None:
+    nav = Steward(app, NAV)
+    page = nav.post("/products/new", {**fields("nav-pleiepenger"), "action": "register"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409
+    assert 'href="#general"' in html and "already registered" in html
+    assert registry.get_record(app.extensions["eti"].store, "nav-pleiepenger").version == 1
