@@ -10,7 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import queries, registry
-from .namespaces import ADMS, DCT, DPV, VOCABULARIES, product_graph
+from .namespaces import ADMS, DCT, DPV, SKOS, VOCABULARIES, product_graph
 from .productform import EU
 from .rdfio import to_rdflib, to_rdflib_graph
 from .store import Store
@@ -78,7 +78,8 @@ def organisation_products(store: Store, orgnr: str, today: date) -> list[Listed]
     from .validation import freshness_deadline
 
     rows = store.query(queries.load("own-products"), bindings={"orgnr": ox.Literal(orgnr)})
-    vocabulary = store.triples(VOCABULARIES)
+    # the score asks only which scheme a value is in: those triples, not the vocabularies
+    in_scheme = [t for t in store.triples(VOCABULARIES) if t.predicate.value == SKOS + "inScheme"]
     out = []
     for ident in sorted({row["id"].value for row in rows}):
         record = registry.get_record(store, ident)
@@ -103,7 +104,7 @@ def organisation_products(store: Store, orgnr: str, today: date) -> list[Listed]
                 due = freshness_deadline(date.fromisoformat(modified[:10]), frequency)
             except ValueError:
                 due = None
-        graph = to_rdflib_graph([*description, *vocabulary])
+        graph = to_rdflib_graph([*description, *in_scheme])
         quality = score_resources(graph, [to_rdflib(iri)], [])
         out.append(
             Listed(

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pyoxigraph as ox
+import pytest
 import rdflib
 import requests
 from rdflib.compare import isomorphic
@@ -17,6 +18,7 @@ from rdflib.compare import isomorphic
 from eti.catalogue import clock, productform, registry
 from eti.catalogue.auth import TokenTable
 from eti.catalogue.namespaces import content_graph, product_graph
+from eti.catalogue.rdfio import RdfInputError
 
 NAV = "889640782"
 HDIR = "983544622"
@@ -394,3 +396,22 @@ def test_registering_a_taken_id_is_a_409_on_the_page(app: Any) -> None:
     assert page.status_code == 409
     assert 'href="#general"' in html and "already registered" in html
     assert registry.get_record(app.extensions["eti"].store, "nav-pleiepenger").version == 1
+
+
+def test_content_is_read_from_trig_turtle_and_json_ld_whatever_graph() -> None:
+    trig = b"<urn:g> { " + CONTENT.split(b"\n", 3)[3] + b" }"
+    prefixes = b"\n".join(CONTENT.split(b"\n")[:3]) + b"\n"
+    from_trig = productform.read_content(prefixes + trig, "innhold.trig")
+    jsonld = b"""{"@id": "https://eti.example/products/x/services/s",
+      "@type": "http://purl.org/vocab/cpsv#PublicService",
+      "http://purl.org/dc/terms/title": {"@value": "S", "@language": "nb"}}"""
+    from_jsonld = productform.read_content(jsonld, "innhold.jsonld")
+    assert len(from_trig) == 10 and len(from_jsonld) == 2
+    assert productform.services(from_jsonld) == ["https://eti.example/products/x/services/s"]
+    with pytest.raises(RdfInputError) as raised:
+        productform.read_content(b"<a> a <b> .", "product.nt")
+    assert "TriG (.trig), Turtle (.ttl) or JSON-LD" in str(raised.value)
+    description = b"<urn:p> a <https://ekgf.github.io/dprod/DataProduct> ."
+    with pytest.raises(RdfInputError) as raised:
+        productform.read_content(description, "p.ttl")
+    assert "upload only the content" in str(raised.value)
