@@ -126,3 +126,25 @@ def test_steward_registers_fixes_saves_edits_and_finds_the_product(
     assert page.inner_text("h1") == "Registrer eit dataprodukt"
     session.axe("steward-new-nn")
     assert ARTIFACTS.exists()
+
+
+def test_steward_form_works_without_javascript(browser: Any, server: Any) -> None:  # noqa: F811
+    """The basic path needs no script: the theme list is whole (no filter box), and check
+    answers with the findings next to the fields."""
+    s = Session(browser, server.url, java_script_enabled=False)
+    try:
+        page = s.page
+        sign_in(s, server.tokens["hdir"])
+        s.goto("/products/new")
+        assert not page.is_visible("#theme-filter")
+        assert page.locator("#theme-lists li:visible").count() > 50
+        values = fields("hdir-skjema", title_nn="")
+        fill(page, values)
+        page.click("button[value=check]")
+        page.wait_for_selector("#error-summary")
+        assert page.get_attribute("#title_nn", "aria-invalid") == "true"
+        assert "nynorsk" in page.inner_text("#title_nn-finding-1")
+        assert page.input_value("#title_nb") == values["title_nb"]  # what was typed stays
+    finally:
+        s.close()
+    assert not s.errors, s.errors
