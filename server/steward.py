@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, request, url_for
 
 from eti.catalogue import agreements, clock, productform, productform_store, rdfio, registry
 from eti.catalogue.auth import Identity
@@ -210,6 +210,8 @@ def _page(
     checked: bool = False,
 ) -> Response:
     by_field = by_field or {}
+    if request.method == "POST" and request.form.get("live") == "1":
+        return _live_answer(by_field, status, checked)
     kept = ""
     if content:
         kept = rdfio.serialize_triples(content, ox.RdfFormat.N_TRIPLES).decode("utf-8")
@@ -230,6 +232,19 @@ def _page(
         dropped=_dropped(record) if record else [],
         action=url_for("steward.edit", ident=record.ident) if record else url_for("steward.new"),
     )
+
+
+def _live_answer(by_field: dict[str, list], status: int, checked: bool) -> Response:
+    """A check asked by the page's script as the steward works (``live=1``): the findings
+    per field and the summary's words, as JSON; the page puts them next to the fields."""
+    summary = _summary(by_field)
+    if summary:
+        words = t("steward.summary", n=len(summary))
+    else:
+        words = t("steward.checked") if checked else ""
+    response = jsonify({"fields": by_field, "summary": summary, "status": words})
+    response.status_code = status
+    return response
 
 
 @bp.route("/products/new", methods=["GET", "POST"])

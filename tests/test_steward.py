@@ -415,3 +415,15 @@ def test_content_is_read_from_trig_turtle_and_json_ld_whatever_graph() -> None:
     with pytest.raises(RdfInputError) as raised:
         productform.read_content(description, "p.ttl")
     assert "upload only the content" in str(raised.value)
+
+
+def test_live_check_answers_json_with_findings_per_field(app: Any) -> None:
+    nav = Steward(app, NAV)
+    answer = nav.post("/products/new", {**fields(title_nn=""), "action": "check", "live": "1"})
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    doc = answer.get_json()
+    assert any("nynorsk" in row["message"] for row in doc["fields"]["title_nn"])
+    assert doc["summary"] and doc["status"].startswith("Det er")
+    fixed = nav.post("/products/new", {**fields(), "action": "check", "live": "1"}).get_json()
+    assert not fixed["summary"] and fixed["status"].startswith("Beskrivelsen følger")
+    assert registry.get_record(app.extensions["eti"].store, "nav-skjema") is None

@@ -71,6 +71,12 @@ def test_steward_registers_fixes_saves_edits_and_finds_the_product(
     content = tmp_path / "innhold.ttl"
     content.write_bytes(CONTENT)
     page.set_input_files("#content", str(content))
+    # the live check (JavaScript) has put the findings next to the fields already
+    page.wait_for_selector("#title_nn-finding-1")
+    assert "nynorsk" in page.inner_text("#title_nn-finding-1")
+    page.wait_for_function("document.getElementById('live-status').textContent.includes('feil')")
+    assert page.get_attribute("#title_nn", "aria-invalid") == "true"
+    session.axe("steward-live")
     # the theme filter (JavaScript) narrows the list; without it the list is whole
     page.fill("#theme-filter", "avlast")
     assert page.locator("#theme-lists li:visible").count() < 10
