@@ -164,6 +164,7 @@ def _work(caller: Identity, record: registry.Record | None) -> Response:
     if problems:
         return _page(form, record, _problem_rows(problems), 400, content, content_name)
     ident = form["id"]
+    carried = content  # what the page carries on: an upload, never the stored content
     if content is None and record is not None:
         content = _store().triples(content_graph(ident))
     content = content or []
@@ -176,25 +177,29 @@ def _work(caller: Identity, record: registry.Record | None) -> Response:
     )
     names = Names.of(_base(), ident)
     if action == "check":
-        reports = validate_changes(
-            _store(), {product_graph(ident): description, content_graph(ident): content or None}
-        )
+        try:
+            reports = validate_changes(
+                _store(),
+                {product_graph(ident): description, content_graph(ident): content or None},
+            )
+        except WriteError as exc:
+            rows = {"": [{"severity": "Violation", "message": exc.detail, "lang": "en"}]}
+            return _page(form, record, rows, exc.status, carried, content_name)
         by_field = _results_by_field(reports, names, form)
         checked = all(r.conforms for r in reports)
-        return _page(form, record, by_field, 200, content, content_name, checked=checked)
+        return _page(form, record, by_field, 200, carried, content_name, checked=checked)
     if action not in ("register", "save"):
-        return _page(
-            form, record, {"": [{"severity": "Violation", "message": t("error.bad_request")}]}, 400
-        )
+        rows = {"": [{"severity": "Violation", "message": t("error.bad_request")}]}
+        return _page(form, record, rows, 400, carried, content_name)
     quads = productform.submission(description, content, ident)
     try:
         done = registry.register(_store(), quads, who=caller, ident=ident, create=record is None)
     except RuleBroken as exc:
         by_field = _results_by_field([exc.report], names, form) if exc.report else {}
-        return _page(form, record, by_field, 422, content, content_name)
+        return _page(form, record, by_field, 422, carried, content_name)
     except WriteError as exc:
         rows = {"": [{"severity": "Violation", "message": exc.detail, "lang": "en"}]}
-        return _page(form, record, rows, exc.status, content, content_name)
+        return _page(form, record, rows, exc.status, carried, content_name)
     key = "steward.registered" if record is None else "steward.saved"
     flash(t(key, ident=done.ident, version=done.version), "success")
     return redirect(url_for("pages.product", ident=done.ident), 303)

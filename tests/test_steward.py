@@ -213,6 +213,10 @@ def test_edit_saves_a_new_version_and_the_history_reads_as_rows(app: Any) -> Non
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'value="Skjemahjelp for familier"' in html
     assert "readonly" in re.search(r'<input[^>]*id="id"[^>]*>', html)[0]
+    checked = nav.post("/products/nav-skjema/edit", {**fields(), "action": "check"})
+    html = checked.get_data(as_text=True)
+    # test_check_on_edit_carried_the_stored_content_in_the_page: only uploads ride along
+    assert 'name="content_kept"' not in html and "lagrede innholdet (10 utsagn)" in html
     saved = nav.post(
         "/products/nav-skjema/edit", {**fields(title_nb="Ny skjemahjelp"), "action": "save"}
     )
