@@ -326,6 +326,7 @@ def changes(ident: str) -> Response:
         record=record,
         title=_title(record),
         versions=readable_versions(versions, record.iri, pages.label),
+        status_label=lambda code: pages.label(registry.STATUS + code),
     )
 
 
