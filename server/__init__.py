@@ -114,6 +114,9 @@ def create_app(
     )
 
     app.register_blueprint(pages.bp)  # the HTML pages
+    from . import steward
+
+    app.register_blueprint(steward.bp)  # the steward pages (forms over /api/products)
     app.after_request(pages.security_headers)  # every HTML answer, whichever route
     metrics.install(app)  # counts every request, serves /metrics
     service.install(app)  # 413 before a body is read; CORS on the read routes

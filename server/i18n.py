@@ -1,8 +1,10 @@
-"""The pages' words in Norwegian Bokmål (the default) and English.
+"""The pages' words in Norwegian Bokmål (the default), Nynorsk and English.
 
 ``language()`` picks the language of a request: ``?lang=`` (remembered in a cookie),
-then that cookie, then ``Accept-Language`` (Nynorsk and plain "no" read Bokmål), then
-Bokmål. Templates call ``t("key")`` (with ``str.format`` fields as keywords).
+then that cookie, then ``Accept-Language`` (plain "no" reads Bokmål), then Bokmål. The
+Nynorsk texts are in ``i18n_nn``, the steward pages' words in ``i18n_steward``; both are
+merged into ``MESSAGES`` here, so every key has an "nb", an "nn" and an "en" text.
+Templates call ``t("key")`` (with ``str.format`` fields as keywords).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from datetime import date
 
 from flask import g, request
 
-LANGUAGES = ("nb", "en")
+LANGUAGES = ("nb", "nn", "en")
 DEFAULT = "nb"
 COOKIE = "eti_lang"
-NAMES = {"nb": "Norsk (bokmål)", "en": "English"}
+NAMES = {"nb": "Norsk (bokmål)", "nn": "Norsk (nynorsk)", "en": "English"}
 
 MESSAGES: dict[str, dict[str, str]] = {
     # layout
@@ -370,6 +372,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+from .i18n_nn import NYNORSK  # noqa: E402
+from .i18n_steward import STEWARD  # noqa: E402
+
+MESSAGES.update(STEWARD)
+for _key, _text in NYNORSK.items():
+    MESSAGES[_key]["nn"] = _text
+
+
 def language() -> str:
     """The language of this request (cached on ``g``)."""
     if "lang" in g:
@@ -383,7 +393,7 @@ def language() -> str:
         g.lang = cookie
         return cookie
     best = request.accept_languages.best_match(["nb", "no", "nn", "en"], default=DEFAULT)
-    g.lang = "en" if best == "en" else DEFAULT
+    g.lang = best if best in ("en", "nn") else DEFAULT
     return g.lang
 
 
@@ -412,12 +422,13 @@ def pick(texts: dict[str, str] | None, lang: str | None = None) -> str:
 
 MONTHS = {
     "nb": "jan. feb. mars april mai juni juli aug. sep. okt. nov. des.".split(),
+    "nn": "jan. feb. mars april mai juni juli aug. sep. okt. nov. des.".split(),
     "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
 }
 
 
 def long_date(value: str | date | None) -> str:
-    """``2026-11-02`` as "2. nov. 2026" (nb) or "2 Nov 2026" (en); anything else as is."""
+    """``2026-11-02`` as "2. nov. 2026" (nb, nn) or "2 Nov 2026" (en); anything else as is."""
     if value is None:
         return ""
     try:

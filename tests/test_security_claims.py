@@ -234,7 +234,7 @@ READS_BY_POST = {
     "pages.signin",
     "pages.signout",
 }
-PAGE_FORMS = {"pages.agreements_page"}
+PAGE_FORMS = {"pages.agreements_page", "steward.new", "steward.edit", "steward.mine"}
 EXAMPLE_VALUES = {
     "ident": "nav-pleiepenger",
     "number": "1",
