@@ -24,6 +24,7 @@ from eti.catalogue.productform import FormProblem, Names
 from eti.catalogue.writes import RuleBroken, WriteError, validate_changes
 
 from . import i18n, pages
+from .agreements_page import agreement_row
 from .i18n import language, t
 from .stewarddiff import readable_versions, statement_rows
 
@@ -368,7 +369,7 @@ def mine() -> Response:
             }
         )
     requests_ = [
-        pages._agreement_row(a)
+        agreement_row(a)
         for a in agreements.for_caller(store, caller)
         if a.effective(today) == "requested"
     ]

@@ -29,6 +29,7 @@ CYCLES_BEING_FIXED = {
 # imports auth, which uses the store; a store engine takes its settings as arguments.)
 STORE_MAY_IMPORT = {
     "eti.catalogue.clock",  # the catalogue's one clock
+    "eti.catalogue.media",  # the one table of RDF and result media types
     "eti.catalogue.namespaces",  # graph names and prefixes
     "eti.catalogue.rdfio",  # RDF formats, reading and writing files
     "eti.catalogue.remote",  # how an HTTP answer is told (a remote store's refusal)
