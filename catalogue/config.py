@@ -30,6 +30,7 @@ SETTINGS: dict[str, str] = {
     "seconds of grace; slower ones get 408",
     "max_connections": "connections eti serve keeps open at once (idle and half-sent ones "
     "included; they hold no thread)",
+    "server": "the HTTP front of eti serve: granian (Rust, the default) or gunicorn (threads)",
     "base_iri": "base of the IRIs the catalogue mints",
     "query_workers": "processes answering queries on the embedded store (0: in the server process)",
     "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
@@ -96,6 +97,7 @@ class Settings:
     header_timeout: float = 10.0
     body_min_rate: int = 10240
     max_connections: int = 1000
+    server: str = "granian"
     base_iri: str = "https://eti.example/"
     query_workers: int = 2
     query_queue_wait: float = 5.0
@@ -178,6 +180,8 @@ class Settings:
                 raise ValueError(f"setting {name}: {value!r} must be {bound}")
         if self.clock:
             clock.parse(self.clock)  # raises ValueError naming the setting
+        if self.server not in ("granian", "gunicorn"):
+            raise ValueError(f"setting server: {self.server!r} is not granian or gunicorn")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"setting port: {self.port} is not a TCP port")
         from .oidc import issuers  # here, not at the top: oidc needs no settings at import

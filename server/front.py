@@ -1,0 +1,201 @@
+"""The granian front (``server = "granian"``): granian's Rust HTTP server takes the
+connections, and this RSGI application reads each request whole on its event loop before
+a thread runs the WSGI (Flask) application on it.
+
+Why RSGI and not granian's own WSGI mode: there a request goes to a Python thread as soon
+as its head has arrived, and the thread then waits for the body; fifty clients that send
+half a body hold every thread (``/healthz`` included) for as long as they like. Here the
+body is awaited on the event loop, which waits on any number of them at once, under the
+same rule as the gunicorn front (``reading``): it must arrive at ``body_min_rate`` bytes a
+second at least, after ``header_timeout`` seconds of grace, or the client gets 408 and the
+connection is closed. Heads are granian's: a head not whole within ``header_timeout`` ends
+the connection. A repeated anonymous query is answered from ``lean`` on the event loop
+itself, with no thread hop at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote
+
+from .lean import LeanAnswers, new_request_id, request_key
+from .reading import Limits
+from .sparql import BodyAborted
+
+ANSWER_BUFFER = 64 * 1024 * 1024  # the largest answer the granian front sends
+TOO_LONG = (
+    f"the answer is larger than {ANSWER_BUFFER // 2**20} MiB, the most the granian front "
+    "sends; ask for less (LIMIT, max_rows) or run eti serve with server = gunicorn"
+)
+TIMED_OUT = b"Request Timeout: the request was not sent in time.\r\n"
+TOO_LARGE = b"Payload Too Large: the request body is larger than max_body.\r\n"
+_END = object()
+
+
+def _status(line: str) -> int:
+    return int(line[:3])
+
+
+class Front:
+    """RSGI application: the lean path, then the body read on the loop, then ``app`` (WSGI)
+    on one of ``threads`` threads."""
+
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        lean: LeanAnswers | None,
+        limits: Limits,
+        threads: int,
+    ) -> None:
+        self.app = app
+        self.lean = lean
+        self.limits = limits
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="eti-front")
+
+    async def __call__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
+            return
+        headers = scope.headers
+        lean = self.lean
+        if lean is not None and lean.enabled and scope.method == "GET" and scope.path == "/sparql":
+            key = request_key(scope.query_string, headers.items())
+            if key is not None:
+                hit = lean.answer(key, headers.get("x-request-id") or new_request_id())
+                if hit is not None:
+                    status, out, body = hit
+                    protocol.response_bytes(_status(status), out, body)
+                    return
+        body, length = b"", None
+        if "content-length" in headers or "transfer-encoding" in headers:
+            announced = headers.get("content-length", "")
+            if announced.isdigit() and int(announced) > self.limits.max_body:
+                length = announced  # the app answers 413 before it reads a byte
+            else:
+                read = await self._read_body(protocol)
+                if read is None:
+                    return
+                body, length = read, str(len(read))
+        await self._answer(scope, protocol, body, length)
+
+    async def _read_body(self, protocol: Any) -> bytes | None:
+        """The whole body, or None after answering 408 (too slow) or 413 (too large)."""
+        limits = self.limits
+        started = time.monotonic()
+        chunks: list[bytes] = []
+        size = 0
+        stream = protocol.__aiter__()
+        while True:
+            # late once fewer than (elapsed - grace) * rate bytes have arrived
+            deadline = started + limits.header_timeout + size / max(limits.body_min_rate, 1e-9)
+            try:
+                chunk = await asyncio.wait_for(_next(stream), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                protocol.response_bytes(408, _plain(TIMED_OUT, close=True), TIMED_OUT)
+                return None
+            if chunk is _END:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limits.max_body:
+                protocol.response_bytes(413, _plain(TOO_LARGE, close=True), TOO_LARGE)
+                return None
+            chunks.append(chunk)
+
+    async def _answer(self, scope: Any, protocol: Any, body: bytes, length: str | None) -> None:
+        loop = asyncio.get_running_loop()
+        environ = _environ(scope, body, length)
+        status, headers, whole = await loop.run_in_executor(self.pool, _run, self.app, environ)
+        protocol.response_bytes(status, headers, whole)
+
+
+async def _next(stream: Any) -> Any:
+    try:
+        return await stream.__anext__()
+    except StopAsyncIteration:
+        return _END
+
+
+def _plain(text: bytes, *, close: bool = False) -> list[tuple[str, str]]:
+    headers = [("content-type", "text/plain; charset=utf-8"), ("content-length", str(len(text)))]
+    return [*headers, ("connection", "close")] if close else headers
+
+
+def _run(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Call the WSGI app in a thread and read its body whole (see the module: an answer
+    that stops half-way is a 503, one larger than ``ANSWER_BUFFER`` a 503 too)."""
+    seen: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen[:] = [status, headers]
+        return lambda data: None  # the legacy write(): unused by Flask
+
+    iterable = app(environ, start_response)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in iterable:
+            size += len(chunk)
+            if size > ANSWER_BUFFER:
+                return _refusal("Answer too large", TOO_LONG)
+            chunks.append(chunk)
+    except BodyAborted as exc:  # counted and logged where it was raised
+        return _refusal("Answer stopped", f"{exc}; nothing of it was sent")
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
+    return _status(seen[0]), seen[1], b"".join(chunks)
+
+
+def _refusal(error: str, detail: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    headers = [
+        ("content-type", "application/json"),
+        ("retry-after", "5"),
+        ("content-length", str(len(body))),
+    ]
+    return 503, headers, body
+
+
+def _environ(scope: Any, body: bytes, length: str | None) -> dict[str, Any]:
+    """The WSGI environ of an RSGI request whose body was read whole (``length``: its
+    size, or the announced one of a body too large to read; None: no body)."""
+    host, _, port = (scope.authority or scope.headers.get("host") or "localhost").partition(":")
+    client, _, client_port = scope.client.rpartition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote(scope.path, encoding="latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": host,
+        "SERVER_PORT": port or ("443" if scope.scheme == "https" else "80"),
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": client,
+        "REMOTE_PORT": client_port,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in scope.headers.items():
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        elif name in ("content-length", "transfer-encoding"):
+            continue  # the body is read whole: its length is what arrived
+        else:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+    if length is not None:
+        environ["CONTENT_LENGTH"] = length
+    return environ
