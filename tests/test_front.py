@@ -1,0 +1,169 @@
+"""The granian front and the lean path (issue 16, per-request overhead) against a real
+``eti serve``: a repeated anonymous query is answered without Flask but still counted and
+logged, never after a write, never to a caller with a token, never for a volatile text;
+an answer stopped by the time limit is a 503 (granian cannot break a body half-way);
+bodies too large are refused before they are read."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from eti.server.lean import request_key
+from tests.conftest import LiveServer, prepare_store, start_server, stop
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+ACCEPT = {"Accept": "application/sparql-results+json"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``eti serve`` on the granian front over the demo, logging every request."""
+    store = tmp_path_factory.mktemp("front") / "store"
+    tokens = prepare_store(store)
+    url, proc = start_server(store, {"ETI_SERVER": "granian", "ETI_LOG_LEVEL": "INFO"})
+    yield LiveServer(url, proc, store, tokens)
+    stop(proc)
+
+
+def get(server: LiveServer, text: str, request_id: str, **headers: str) -> requests.Response:
+    answer = requests.get(
+        server.url + "/sparql",
+        params={"query": text},
+        headers={**ACCEPT, "X-Request-Id": request_id, **headers},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["X-Request-Id"] == request_id
+    return answer
+
+
+def logged(server: LiveServer, request_id: str) -> dict:
+    """The log line of one request (waits a little for the log to be written)."""
+    log = Path(server.proc.log_path)  # type: ignore[attr-defined]
+    for _ in range(50):
+        for line in log.read_text().splitlines():
+            if line.startswith("{") and f'"request_id": "{request_id}"' in line:
+                entry = json.loads(line)
+                if "status" in entry:
+                    return entry
+        time.sleep(0.1)
+    raise AssertionError(f"no log line for {request_id}")
+
+
+def requests_counted(server: LiveServer) -> int:
+    text = requests.get(server.url + "/metrics", timeout=10).text
+    prefix = 'eti_http_requests_total{route="/sparql",method="GET",status="200"}'
+    return sum(int(x.split()[-1]) for x in text.splitlines() if x.startswith(prefix))
+
+
+def test_a_repeated_query_is_answered_lean_and_still_counted_and_logged(
+    server: LiveServer,
+) -> None:
+    first = get(server, COUNT, "lean-first")
+    before = requests_counted(server)
+    second = get(server, COUNT, "lean-second")
+    assert second.content == first.content
+    assert second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Content-Type"] == first.headers["Content-Type"]
+    assert requests_counted(server) == before + 1
+    assert "lean" not in logged(server, "lean-first")
+    entry = logged(server, "lean-second")
+    assert entry["lean"] is True and entry["status"] == 200 and entry["form"] == "SELECT"
+
+
+def test_a_kept_answer_is_never_served_after_a_write(server: LiveServer) -> None:
+    text = "ASK { <urn:front:a> <urn:front:b> <urn:front:c> }"
+    assert get(server, text, "write-0").json()["boolean"] is False
+    get(server, text, "write-1")
+    assert logged(server, "write-1").get("lean") is True
+    update = requests.post(
+        server.url + "/update",
+        data="INSERT DATA { GRAPH <urn:front:g> { <urn:front:a> <urn:front:b> <urn:front:c> } }",
+        headers={**server.headers("admin"), "Content-Type": "application/sparql-update"},
+        timeout=30,
+    )
+    assert update.status_code in (200, 204), update.text
+    get(server, text, "write-2")
+    assert "lean" not in logged(server, "write-2")  # worked out again after the write
+
+
+def test_a_caller_with_a_token_never_gets_the_anonymous_answer(server: LiveServer) -> None:
+    get(server, COUNT, "anon-1")
+    get(server, COUNT, "anon-2")
+    assert logged(server, "anon-2").get("lean") is True
+    mine = get(server, COUNT, "admin-1", **server.headers("admin"))
+    assert "lean" not in logged(server, "admin-1")
+    anonymous = get(server, COUNT, "anon-3").json()["results"]["bindings"][0]["n"]["value"]
+    assert mine.json()["results"]["bindings"][0]["n"]["value"] != anonymous
+
+
+def test_a_volatile_query_is_never_kept(server: LiveServer) -> None:
+    text = "SELECT (RAND() AS ?r) WHERE {}"
+    values = {get(server, text, f"rand-{i}").text for i in range(3)}
+    assert len(values) == 3
+    assert "lean" not in logged(server, "rand-2")
+
+
+def test_other_headers_make_other_answers(server: LiveServer) -> None:
+    get(server, COUNT, "csv-0")
+    answer = requests.get(
+        server.url + "/sparql",
+        params={"query": COUNT},
+        headers={"Accept": "text/csv", "X-Request-Id": "csv-1"},
+        timeout=30,
+    )
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    assert answer.text.splitlines()[0] == "n"
+
+
+def test_an_answer_stopped_by_the_time_limit_is_a_503_not_a_whole_looking_200(
+    tmp_path: Path,
+) -> None:
+    """granian ends a streamed body like a whole one when the application stops half-way;
+    the front reads the answer whole first, so the time limit is an honest 503."""
+    store = tmp_path / "store"
+    prepare_store(store)
+    env = {"ETI_SERVER": "granian", "ETI_QUERY_TIMEOUT": "2", "ETI_MAX_ROWS": "0"}
+    url, proc = start_server(store, env)
+    try:
+        huge = "CONSTRUCT { ?a ?b ?c . ?d ?e ?f } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        answer = requests.get(
+            url + "/sparql",
+            params={"query": huge},
+            headers={"Accept": "application/n-triples"},
+            timeout=60,
+        )
+        assert answer.status_code == 503, answer.status_code
+        assert answer.headers["Retry-After"]
+        assert "stopped" in answer.text
+        metrics = requests.get(url + "/metrics", timeout=10).text
+        assert "eti_sparql_query_timeouts_total 1" in metrics
+    finally:
+        stop(proc)
+
+
+def test_a_body_announced_larger_than_max_body_is_refused_unread(server: LiveServer) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 99999999999\r\n\r\nASK {}"
+        )
+        assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
+
+
+def test_the_lean_key_leaves_out_private_requests_and_keeps_every_other_header() -> None:
+    assert request_key("query=ASK", [("authorization", "Bearer x")]) is None
+    assert request_key("query=ASK", [("cookie", "session=1")]) is None
+    assert request_key("format=json", [("accept", "*/*")]) is None  # no query
+    plain = request_key("query=ASK", [("accept", "text/csv")])
+    assert plain == request_key("query=ASK", [("accept", "text/csv"), ("user-agent", "x")])
+    assert plain != request_key("query=ASK", [("accept", "text/csv"), ("eti-purpose", "p")])
+    assert plain != request_key("query=ASK", [("accept", "application/json")])
