@@ -24,8 +24,8 @@ SETTINGS: dict[str, str] = {
     "host": "address eti serve listens on",
     "port": "port eti serve listens on",
     "threads": "requests eti serve answers at once (in parallel); more get 503 + Retry-After",
-    "header_timeout": "seconds a client has to send a request's head; slower ones get 408 "
-    "(requests are read whole before a thread answers them)",
+    "header_timeout": "seconds a client has to send a request's head; slower ones are cut "
+    "(gunicorn answers 408; granian, at most 60 s, closes)",
     "body_min_rate": "bytes a second a request body must arrive at, after header_timeout "
     "seconds of grace; slower ones get 408",
     "max_connections": "connections eti serve keeps open at once (idle and half-sent ones "

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
 
-from .lean import LeanAnswers, new_request_id, request_key
+from .lean import MAX_QUERY_BODY, LeanAnswers, is_direct_post, new_request_id, request_key
 from .reading import Limits
 from .sparql import BodyAborted
 
@@ -78,40 +78,79 @@ class Front:
             if announced.isdigit() and int(announced) > self.limits.max_body:
                 length = announced  # the app answers 413 before it reads a byte
             else:
-                read = await self._read_body(protocol)
+                read = await self._read_body(protocol, announced)
                 if read is None:
                     return
                 body, length = read, str(len(read))
+                if lean is not None and self._lean_post(scope, protocol, body):
+                    return
         await self._answer(scope, protocol, body, length)
 
-    async def _read_body(self, protocol: Any) -> bytes | None:
-        """The whole body, or None after answering 408 (too slow) or 413 (too large)."""
+    def _lean_post(self, scope: Any, protocol: Any, body: bytes) -> bool:
+        """Answer a repeated direct POST of a query from the lean path, if it is kept."""
+        lean, headers = self.lean, scope.headers
+        if not (lean.enabled and scope.path == "/sparql" and 0 < len(body) <= MAX_QUERY_BODY):
+            return False
+        if not is_direct_post(scope.method, headers.get("content-type")):
+            return False
+        key = request_key(scope.query_string, headers.items(), body)
+        if key is None:
+            return False
+        hit = lean.answer(key, headers.get("x-request-id") or new_request_id(), "POST")
+        if hit is None:
+            return False
+        status, out, answer = hit
+        protocol.response_bytes(_status(status), out, answer)
+        return True
+
+    async def _read_body(self, protocol: Any, announced: str) -> bytes | None:
+        """The whole body, or None after answering 408 (too slow) or 413 (too large).
+
+        A body the rate allows a second for at most (``announced`` length) is awaited
+        whole, within the grace and that second; a longer one chunk by chunk, each by the
+        time the bytes so far stop being enough."""
         limits = self.limits
+        rate = max(limits.body_min_rate, 1e-9)
         started = time.monotonic()
+        if announced.isdigit() and int(announced) <= rate:
+            try:
+                async with asyncio.timeout(limits.header_timeout + int(announced) / rate):
+                    return await protocol()
+            except TimeoutError:
+                return self._refuse(protocol, 408, TIMED_OUT)
         chunks: list[bytes] = []
         size = 0
         stream = protocol.__aiter__()
         while True:
             # late once fewer than (elapsed - grace) * rate bytes have arrived
-            deadline = started + limits.header_timeout + size / max(limits.body_min_rate, 1e-9)
+            deadline = started + limits.header_timeout + size / rate
             try:
-                chunk = await asyncio.wait_for(_next(stream), max(0.0, deadline - time.monotonic()))
+                async with asyncio.timeout_at(_loop_time(deadline)):
+                    chunk = await _next(stream)
             except TimeoutError:
-                protocol.response_bytes(408, _plain(TIMED_OUT, close=True), TIMED_OUT)
-                return None
+                return self._refuse(protocol, 408, TIMED_OUT)
             if chunk is _END:
                 return b"".join(chunks)
             size += len(chunk)
             if size > limits.max_body:
-                protocol.response_bytes(413, _plain(TOO_LARGE, close=True), TOO_LARGE)
-                return None
+                return self._refuse(protocol, 413, TOO_LARGE)
             chunks.append(chunk)
+
+    @staticmethod
+    def _refuse(protocol: Any, status: int, text: bytes) -> None:
+        protocol.response_bytes(status, _plain(text, close=True), text)
 
     async def _answer(self, scope: Any, protocol: Any, body: bytes, length: str | None) -> None:
         loop = asyncio.get_running_loop()
         environ = _environ(scope, body, length)
         status, headers, whole = await loop.run_in_executor(self.pool, _run, self.app, environ)
         protocol.response_bytes(status, headers, whole)
+
+
+def _loop_time(monotonic: float) -> float:
+    """A ``time.monotonic`` instant on the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (monotonic - time.monotonic())
 
 
 async def _next(stream: Any) -> Any:

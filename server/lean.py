@@ -1,21 +1,24 @@
-"""A lean path for repeated anonymous SPARQL GETs: the whole HTTP answer Flask gave, kept
-until the next write and sent again without the request machinery.
+"""A lean path for repeated anonymous SPARQL queries: the whole HTTP answer Flask gave,
+kept until the next write and sent again without the request machinery.
 
 Channels send the same few query URLs again and again. Flask's request (routing, the
 hooks, content negotiation, the view's access check, conditional headers) costs far more
 than the answer, which the answer cache already holds. This middleware keeps the status,
 headers and body of such an answer under everything that can change it: the query
-string, every request header that may matter (all of them but a few that never change an
-answer), the store's generation (read *before* the first answer was made, as the answer
-cache does) and the catalogue's day. A later identical request is answered from here,
-still counted in the metrics and logged. Only what the answer cache would keep is kept
-here: anonymous requests (no ``Authorization``, no cookie), ``GET /sparql?query=``, a
-200 with an ``ETag``, no agreement duties, a text that is neither volatile (``NOW()``,
+string (and the body of a direct POST), every request header that may matter (all of
+them but a few that never change an answer), the store's generation (read *before* the
+first answer was made, as the answer cache does) and the catalogue's day. A later
+identical request is answered from here, still counted in the metrics and logged. Only
+what the answer cache would keep is kept here: anonymous requests (no ``Authorization``,
+no cookie), ``GET /sparql?query=`` or a direct ``POST /sparql``
+(``application/sparql-query``), a 200 of the query route (it carries
+``Vary``), no agreement duties, a text that is neither volatile (``NOW()``,
 ``RAND()``…) nor federated, and only on the embedded store.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -52,6 +55,8 @@ IGNORED = frozenset(
 )
 PRIVATE = frozenset({"authorization", "cookie"})  # a caller's view: never the lean path
 MAX_ENTRY = 256 * 1024
+MAX_QUERY_BODY = 64 * 1024  # a longer direct POST is never looked up
+DIRECT = "application/sparql-query"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Kept:
 
     generation: int
     day: object
+    method: str
     status: str
     headers: list[tuple[str, str]]
     body: bytes
@@ -67,10 +73,12 @@ class Kept:
     query_hash: str
 
 
-def request_key(query_string: str, headers: Iterable[tuple[str, str]]) -> tuple | None:
-    """The key of an anonymous ``GET /sparql?query=`` (lower-case header names), or None
-    when the request is not one for the lean path."""
-    if "query=" not in query_string:
+def request_key(
+    query_string: str, headers: Iterable[tuple[str, str]], body: bytes | None = None
+) -> tuple | None:
+    """The key of an anonymous ``GET /sparql?query=`` or, with ``body``, a direct POST
+    (lower-case header names), or None when the request is not one for the lean path."""
+    if body is None and "query=" not in query_string:
         return None
     kept = []
     for name, value in headers:
@@ -79,7 +87,12 @@ def request_key(query_string: str, headers: Iterable[tuple[str, str]]) -> tuple 
         if name not in IGNORED:
             kept.append((name, value))
     kept.sort()
-    return (query_string, tuple(kept))
+    return (query_string, tuple(kept), body)
+
+
+def is_direct_post(method: str, content_type: str | None) -> bool:
+    """Whether a request is a direct POST of a query (its body is the text)."""
+    return method == "POST" and (content_type or "").split(";")[0].strip().lower() == DIRECT
 
 
 def environ_headers(environ: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -118,7 +131,7 @@ class LeanAnswers:
         if key is None:
             return self.app(environ, start_response)
         request_id = environ.get("HTTP_X_REQUEST_ID") or new_request_id()
-        hit = self.answer(key, request_id)
+        hit = self.answer(key, request_id, environ["REQUEST_METHOD"])
         if hit is not None:
             status, headers, body = hit
             start_response(status, headers)
@@ -127,33 +140,49 @@ class LeanAnswers:
         return self._record(environ, start_response, key, generation)
 
     def key_of(self, environ: dict[str, Any]) -> tuple | None:
-        if not self.enabled or environ.get("REQUEST_METHOD") != "GET":
+        """The request's key; a direct POST's body is read here (and put back)."""
+        if not self.enabled or environ.get("PATH_INFO") != PATH:
             return None
-        if environ.get("PATH_INFO") != PATH:
+        method = environ.get("REQUEST_METHOD")
+        query_string = environ.get("QUERY_STRING", "")
+        if method == "GET":
+            return request_key(query_string, environ_headers(environ))
+        if not is_direct_post(method or "", environ.get("CONTENT_TYPE")):
             return None
-        return request_key(environ.get("QUERY_STRING", ""), environ_headers(environ))
+        length = environ.get("CONTENT_LENGTH") or ""
+        if not length.isdigit() or not 0 < int(length) <= MAX_QUERY_BODY:
+            return None
+        try:
+            body = environ["wsgi.input"].read(int(length))
+        except Exception as exc:  # a malformed body: the application answers it (400)
+            environ["wsgi.input"] = _Failing(exc)
+            return None
+        environ["wsgi.input"] = io.BytesIO(body)
+        if len(body) != int(length):
+            return None
+        return request_key(query_string, environ_headers(environ), body)
 
     def answer(
-        self, key: tuple, request_id: str
+        self, key: tuple, request_id: str, method: str = "GET"
     ) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """The kept answer for ``key`` (counted and logged as Flask would), or None."""
         started = time.perf_counter()
         with self._lock:
             kept = self._kept.get(key)
-            if kept is None:
+            if kept is None or kept.method != method:
                 return None
             if kept.generation != self.catalogue.store.generation or kept.day != clock.today():
                 self._drop(key)
                 return None
             self._kept.move_to_end(key)
         took = time.perf_counter() - started
-        self.metrics.answered_at_once(ROUTE, kept.form, took)
+        self.metrics.answered_at_once(ROUTE, method, kept.form, took)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 json.dumps(
                     {
                         "request_id": request_id,
-                        "method": "GET",
+                        "method": method,
                         "path": PATH,
                         "status": 200,
                         "ms": round(took * 1000, 2),
@@ -178,17 +207,29 @@ class LeanAnswers:
             seen["status"], seen["headers"] = status, headers
             return start_response(status, headers, *exc)
 
+        method = environ["REQUEST_METHOD"]
         body = self.app(environ, capture)
-        text = parse_qs(environ.get("QUERY_STRING", "")).get("query", [""])
-        return _Recording(body, lambda chunks: self._keep(key, generation, seen, text, chunks))
+        if key[2] is not None:
+            text = [key[2].decode("utf-8", "replace")]
+        else:
+            text = parse_qs(environ.get("QUERY_STRING", "")).get("query", [""])
+        return _Recording(
+            body, lambda chunks: self._keep(key, generation, method, seen, text, chunks)
+        )
 
     def _keep(
-        self, key: tuple, generation: int, seen: dict[str, Any], text: list[str], chunks: bytes
+        self,
+        key: tuple,
+        generation: int,
+        method: str,
+        seen: dict[str, Any],
+        text: list[str],
+        chunks: bytes,
     ) -> None:
         """Keep a whole answer that qualifies (see the module)."""
         status = seen.get("status", "")
         names = {name.lower() for name, _ in seen.get("headers", [])}
-        if not status.startswith("200 ") or "etag" not in names or len(text) != 1:
+        if not status.startswith("200 ") or "vary" not in names or len(text) != 1:
             return
         if names & {"set-cookie", "eti-duties"} or len(chunks) > MAX_ENTRY:
             return
@@ -204,6 +245,7 @@ class LeanAnswers:
         kept = Kept(
             generation,
             clock.today(),
+            method,
             status,
             headers,
             chunks,
@@ -221,6 +263,18 @@ class LeanAnswers:
         old = self._kept.pop(key, None)
         if old is not None:
             self._size -= len(old.body)
+
+
+class _Failing:
+    """A request body whose reading failed: every read raises that error again."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def read(self, *_: Any) -> bytes:
+        raise self.error
+
+    readline = read
 
 
 class _Recording:

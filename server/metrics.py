@@ -90,11 +90,11 @@ class Metrics:
         with self._lock:
             self.query_seconds.setdefault(form, _Histogram()).observe(seconds)
 
-    def answered_at_once(self, route: str, form: str, seconds: float) -> None:
-        """A GET query answered whole before the application ran (the lean path): the
-        four records of a request and its query under one lock."""
+    def answered_at_once(self, route: str, method: str, form: str, seconds: float) -> None:
+        """A query answered whole before the application ran (the lean path): the four
+        records of a request and its query under one lock."""
         with self._lock:
-            key = (route, "GET", "200")
+            key = (route, method, "200")
             self.requests[key] = self.requests.get(key, 0) + 1
             for data, label in ((self.request_seconds, route), (self.query_seconds, form)):
                 histogram = data.get(label)

@@ -184,8 +184,8 @@ class _Gunicorn(BaseApplication):
 
     def load(self):  # type: ignore[no-untyped-def]
         app, catalogue = build(self.settings, self.demo_if_empty)
-        inner = InflightLimit(FramedBody(app), self.settings.threads, _count_shed(app))
-        return lean_path(inner, app, catalogue, self.settings)
+        inner = InflightLimit(app, self.settings.threads, _count_shed(app))
+        return FramedBody(lean_path(inner, app, catalogue, self.settings))
 
 
 def build(settings: Settings, demo_if_empty: bool) -> tuple[Flask, Catalogue]:

@@ -167,3 +167,31 @@ def test_the_lean_key_leaves_out_private_requests_and_keeps_every_other_header()
     assert plain == request_key("query=ASK", [("accept", "text/csv"), ("user-agent", "x")])
     assert plain != request_key("query=ASK", [("accept", "text/csv"), ("eti-purpose", "p")])
     assert plain != request_key("query=ASK", [("accept", "application/json")])
+
+
+def test_a_repeated_direct_post_is_answered_lean_by_its_body(server: LiveServer) -> None:
+    def post(request_id: str) -> requests.Response:
+        answer = requests.post(
+            server.url + "/sparql",
+            data=COUNT.encode(),
+            headers={
+                **ACCEPT,
+                "Content-Type": "application/sparql-query",
+                "X-Request-Id": request_id,
+            },
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    first, second = post("post-1"), post("post-2")
+    assert second.content == first.content
+    assert logged(server, "post-2").get("lean") is True
+    assert logged(server, "post-2")["method"] == "POST"
+    other = requests.post(
+        server.url + "/sparql",
+        data=b"ASK {}",
+        headers={**ACCEPT, "Content-Type": "application/sparql-query", "X-Request-Id": "post-3"},
+        timeout=30,
+    )
+    assert other.json()["boolean"] is True  # another body, another answer
