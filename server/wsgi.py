@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -224,8 +226,26 @@ def granian_app() -> Front:
         InflightLimit(app, settings.threads, _count_shed(app)), app, catalogue, settings
     )
     limits = reading.Limits(settings.header_timeout, settings.body_min_rate, settings.max_body)
+    _end_with_master(catalogue)
     _ready(settings)(None)
     return Front(lean, lean, limits, settings.threads + SPARE_THREADS)
+
+
+def _end_with_master(catalogue: Catalogue, every: float = 0.5) -> None:
+    """End this worker when granian's master is gone (killed with SIGKILL): otherwise the
+    orphan would keep the port and the store's lock, and a restart would find the store
+    held. gunicorn's workers do the same by themselves."""
+    master = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == master:
+            time.sleep(every)
+        try:
+            catalogue.close()  # the query workers and the store
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=watch, name="eti-master-watch", daemon=True).start()
 
 
 def _run_granian(settings: Settings, demo_if_empty: bool) -> None:

@@ -6,7 +6,10 @@ bodies too large are refused before they are read."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -16,7 +19,7 @@ import pytest
 import requests
 
 from eti.server.lean import request_key
-from tests.conftest import LiveServer, prepare_store, start_server, stop
+from tests.conftest import LiveServer, free_port, prepare_store, start_server, stop
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ACCEPT = {"Accept": "application/sparql-results+json"}
@@ -195,3 +198,49 @@ def test_a_repeated_direct_post_is_answered_lean_by_its_body(server: LiveServer)
         timeout=30,
     )
     assert other.json()["boolean"] is True  # another body, another answer
+
+
+def test_a_worker_left_by_a_killed_master_keeps_the_store_and_the_port(tmp_path: Path) -> None:
+    """SIGKILL of granian's master alone: its worker ends too (within seconds), so the
+    store's lock and the port are free and a new server starts on the same store."""
+    store = tmp_path / "store"
+    prepare_store(store, demo=False)
+    port = free_port()
+    url, proc = start_server(store, {"ETI_SERVER": "granian"}, port=port)
+    try:
+        assert requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=30).ok
+        worker = children(proc.pid)
+        assert worker
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while any(alive(pid) for pid in worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(pid) for pid in worker), "the worker outlived its master"
+        again, proc2 = start_server(store, {"ETI_SERVER": "granian"}, port=port)
+        try:
+            assert requests.get(again + "/sparql", params={"query": "ASK {}"}, timeout=30).ok
+        finally:
+            stop(proc2)
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
