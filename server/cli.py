@@ -25,7 +25,7 @@ from eti.catalogue.config import Settings
     "--server",
     type=click.Choice(["granian", "gunicorn"]),
     default=None,
-    help="The HTTP front (setting server) [default granian].",
+    help="The HTTP front (setting server) [default gunicorn].",
 )
 @click.option("--demo-if-empty", is_flag=True, help="Load the demo catalogue into an empty store.")
 @store_options

@@ -29,6 +29,7 @@ from .lean import MAX_QUERY_BODY, LeanAnswers, is_direct_post, new_request_id, r
 from .reading import Limits
 from .sparql import BodyAborted
 
+LINE_LIMIT = 8190  # gunicorn's limit on the request line and on a header line
 ANSWER_BUFFER = 64 * 1024 * 1024  # the largest answer the granian front sends
 TOO_LONG = (
     f"the answer is larger than {ANSWER_BUFFER // 2**20} MiB, the most the granian front "
@@ -63,6 +64,11 @@ class Front:
         if scope.proto != "http":
             return
         headers = scope.headers
+        refused = _malformed(scope)
+        if refused is not None:
+            status, text = refused
+            protocol.response_bytes(status, _plain(text, close=True), text)
+            return
         lean = self.lean
         if lean is not None and lean.enabled and scope.method == "GET" and scope.path == "/sparql":
             key = request_key(scope.query_string, headers.items())
@@ -145,6 +151,22 @@ class Front:
         environ = _environ(scope, body, length)
         status, headers, whole = await loop.run_in_executor(self.pool, _run, self.app, environ)
         protocol.response_bytes(status, headers, whole)
+
+
+def _malformed(scope: Any) -> tuple[int, bytes] | None:
+    """The refusals gunicorn's parser makes and hyper's does not: a request line longer
+    than 8,190 bytes (414), a header longer than that (431), two Host headers (400)."""
+    if len(scope.path) + len(scope.query_string) > LINE_LIMIT:
+        return 414, b"URI Too Long: the request line is longer than 8190 bytes.\r\n"
+    hosts = 0
+    for name, value in scope.headers.items():
+        if len(value) > LINE_LIMIT:
+            return 431, b"Request Header Fields Too Large: a header is longer than 8190 bytes.\r\n"
+        if name == "host":
+            hosts += 1
+    if hosts > 1:
+        return 400, b"Bad Request: more than one Host header.\r\n"
+    return None
 
 
 def _loop_time(monotonic: float) -> float:

@@ -244,3 +244,21 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        (b"GET /sparql?query=" + b"A" * 9000 + b" HTTP/1.1\r\nHost: x\r\n", b"414"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 9000 + b"\r\n", b"431"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a.example\r\nHost: evil.example\r\n", b"400"),
+    ],
+    ids=["request line too long", "header too long", "two Host headers"],
+)
+def test_granian_takes_what_gunicorn_refuses(
+    server: LiveServer, head: bytes, status: bytes
+) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + b"Connection: close\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 " + status + b" ")
