@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_LOG := $(or $(TMPDIR),/tmp)/eti-apt.log
 
-.PHONY: run test test-dates soak install lint format bench bench-feed clean assets browser-deps
+.PHONY: run test test-dates soak install lint format bench bench-feed bench-front clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,15 @@ bench: $(STAMP)
 # the cost of a poll with nothing new; BENCH_FEED_ARGS=--products 100000 for the large run.
 bench-feed: $(STAMP)
 	$(BIN)/python bench/feed_bench.py $(BENCH_FEED_ARGS)
+
+# Per-request overhead (issue 16): a trivial ASK and a cached answer, eti serve on each
+# front (granian, gunicorn) against oxigraph serve, wrk with 8 connections; medians and
+# [min-max] over rounds. BENCH_FRONT_ARGS="--rounds 5 --seconds 10" for a longer run.
+bench-front: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (apt)"; \
+	  $(BENCH_ROOT) apt-get update -qq >$(APT_LOG) 2>&1 && DEBIAN_FRONTEND=noninteractive \
+	  $(BENCH_ROOT) apt-get install -y -qq wrk >>$(APT_LOG) 2>&1 || { cat $(APT_LOG); exit 1; }; }
+	$(BIN)/python bench/front_bench.py $(BENCH_FRONT_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

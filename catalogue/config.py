@@ -24,12 +24,14 @@ SETTINGS: dict[str, str] = {
     "host": "address eti serve listens on",
     "port": "port eti serve listens on",
     "threads": "requests eti serve answers at once (in parallel); more get 503 + Retry-After",
-    "header_timeout": "seconds a client has to send a request's head; slower ones get 408 "
-    "(requests are read whole before a thread answers them)",
+    "header_timeout": "seconds a client has to send a request's head; slower ones are cut "
+    "(gunicorn answers 408; granian, at most 60 s, closes)",
     "body_min_rate": "bytes a second a request body must arrive at, after header_timeout "
     "seconds of grace; slower ones get 408",
     "max_connections": "connections eti serve keeps open at once (idle and half-sent ones "
     "included; they hold no thread)",
+    "server": "the HTTP front of eti serve: gunicorn (threads, the default) or granian (Rust; "
+    "faster on small answers, see README)",
     "base_iri": "base of the IRIs the catalogue mints",
     "query_workers": "processes answering queries on the embedded store (0: in the server process)",
     "query_queue_wait": "seconds a query waits for a free worker before a 503 with Retry-After",
@@ -96,6 +98,7 @@ class Settings:
     header_timeout: float = 10.0
     body_min_rate: int = 10240
     max_connections: int = 1000
+    server: str = "gunicorn"
     base_iri: str = "https://eti.example/"
     query_workers: int = 2
     query_queue_wait: float = 5.0
@@ -178,6 +181,8 @@ class Settings:
                 raise ValueError(f"setting {name}: {value!r} must be {bound}")
         if self.clock:
             clock.parse(self.clock)  # raises ValueError naming the setting
+        if self.server not in ("granian", "gunicorn"):
+            raise ValueError(f"setting server: {self.server!r} is not granian or gunicorn")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"setting port: {self.port} is not a TCP port")
         from .oidc import issuers  # here, not at the top: oidc needs no settings at import

@@ -1,4 +1,5 @@
-"""``eti serve``: the production server (gunicorn, threads) on the catalogue."""
+"""``eti serve``: the production server (granian or gunicorn in front, threads) on the
+catalogue."""
 
 from __future__ import annotations
 
@@ -17,16 +18,27 @@ from eti.catalogue.config import Settings
     default=None,
     help="Requests served at once; one more is answered 503 + Retry-After [default 8].",
 )
+@click.option(
+    "--server",
+    type=click.Choice(["granian", "gunicorn"]),
+    default=None,
+    help="The HTTP front (setting server) [default gunicorn].",
+)
 @click.option("--demo-if-empty", is_flag=True, help="Load the demo catalogue into an empty store.")
 @store_options
 @guarded
 def serve(
-    host: str | None, port: int | None, threads: int | None, demo_if_empty: bool, settings: Settings
+    host: str | None,
+    port: int | None,
+    threads: int | None,
+    server: str | None,
+    demo_if_empty: bool,
+    settings: Settings,
 ) -> None:
     """Serve the catalogue: SPARQL endpoint, REST API and pages."""
     from .wsgi import run
 
-    for name, value in (("host", host), ("port", port), ("threads", threads)):
+    for name, value in (("host", host), ("port", port), ("threads", threads), ("server", server)):
         if value is not None:
             setattr(settings, name, value)
     run(settings, demo_if_empty=demo_if_empty)

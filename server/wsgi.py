@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import BadRequest
@@ -28,6 +31,8 @@ from eti.catalogue.store import StoreLockedError, locked_message
 
 from . import create_app, reading
 from .errors import PLAIN_TEXT_PREFIXES
+from .front import Front
+from .lean import LeanAnswers
 
 SPARE_THREADS = 4  # gunicorn threads beyond the limit: they only refuse or answer health
 ALWAYS_ANSWERED = ("/healthz", "/metrics")  # monitoring must see an overloaded server
@@ -180,16 +185,93 @@ class _Gunicorn(BaseApplication):
             self.cfg.set("control_socket_disable", True)
 
     def load(self):  # type: ignore[no-untyped-def]
-        catalogue = Catalogue(self.settings)
-        done = catalogue.prepare(demo_if_empty=self.demo_if_empty)
-        if done.get("products"):
-            click.echo(
-                f"loaded the demo catalogue: {done['products']} products, "
-                f"{done['agreements']} agreements",
-                err=True,
-            )
-        app = create_app(self.settings, catalogue)
-        return InflightLimit(FramedBody(app), self.settings.threads, _count_shed(app))
+        app, catalogue = build(self.settings, self.demo_if_empty)
+        inner = InflightLimit(app, self.settings.threads, _count_shed(app))
+        return FramedBody(lean_path(inner, app, catalogue, self.settings))
+
+
+def build(settings: Settings, demo_if_empty: bool) -> tuple[Flask, Catalogue]:
+    """Open the catalogue and make the Flask app (in the worker process: see
+    ``check_not_held``)."""
+    catalogue = Catalogue(settings)
+    done = catalogue.prepare(demo_if_empty=demo_if_empty)
+    if done.get("products"):
+        click.echo(
+            f"loaded the demo catalogue: {done['products']} products, "
+            f"{done['agreements']} agreements",
+            err=True,
+        )
+    return create_app(settings, catalogue), catalogue
+
+
+def lean_path(
+    inner: Callable[..., Iterable[bytes]], app: Flask, catalogue: Catalogue, settings: Settings
+) -> LeanAnswers:
+    """``inner`` behind the lean path for repeated anonymous queries (``lean``), which
+    answers before the overload limit: a kept answer costs no thread and no slot."""
+    budget = settings.answer_cache * 1024 * 1024 // 4
+    return LeanAnswers(inner, catalogue, app.extensions["eti.metrics"], budget)
+
+
+_GRANIAN: tuple[Settings, bool] | None = None  # set by run(), read in granian's worker
+
+
+def granian_app() -> Front:
+    """granian's factory, called in its worker process: the RSGI front (``front``) on the
+    same WSGI stack as gunicorn's, but the body read on the event loop."""
+    assert _GRANIAN is not None, "granian_app is started by run()"
+    settings, demo_if_empty = _GRANIAN
+    app, catalogue = build(settings, demo_if_empty)
+    lean = lean_path(
+        InflightLimit(app, settings.threads, _count_shed(app)), app, catalogue, settings
+    )
+    limits = reading.Limits(settings.header_timeout, settings.body_min_rate, settings.max_body)
+    _end_with_master(catalogue)
+    _ready(settings)(None)
+    return Front(lean, lean, limits, settings.threads + SPARE_THREADS)
+
+
+def _end_with_master(catalogue: Catalogue, every: float = 0.5) -> None:
+    """End this worker when granian's master is gone (killed with SIGKILL): otherwise the
+    orphan would keep the port and the store's lock, and a restart would find the store
+    held. gunicorn's workers do the same by themselves."""
+    master = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == master:
+            time.sleep(every)
+        try:
+            catalogue.close()  # the query workers and the store
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=watch, name="eti-master-watch", daemon=True).start()
+
+
+def _run_granian(settings: Settings, demo_if_empty: bool) -> None:
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    global _GRANIAN
+    _GRANIAN = (settings, demo_if_empty)
+    # granian's limit on reading a head is in milliseconds, at most 60 s
+    head_ms = max(1, min(60_000, int(settings.header_timeout * 1000)))
+    Granian(
+        "eti.server.wsgi:granian_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.RSGI,
+        factory=True,
+        workers=1,
+        http=HTTPModes.http1,
+        websockets=False,
+        backpressure=settings.max_connections,
+        http1_settings=HTTP1Settings(header_read_timeout=head_ms),
+        log_level=LogLevels.warning,
+        respawn_failed_workers=True,
+    ).serve()
 
 
 def run(settings: Settings, *, demo_if_empty: bool = False) -> None:
@@ -201,7 +283,10 @@ def run(settings: Settings, *, demo_if_empty: bool = False) -> None:
     if not settings.store_url:
         check_not_held(Path(settings.store))
     sys.argv = sys.argv[:1]
-    _Gunicorn(settings, demo_if_empty).run()
+    if settings.server == "granian":
+        _run_granian(settings, demo_if_empty)
+    else:
+        _Gunicorn(settings, demo_if_empty).run()
 
 
 def check_not_held(folder: Path) -> None:

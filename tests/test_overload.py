@@ -38,11 +38,14 @@ SHED = f"answering {LIMIT} requests already"
 IN_FLIGHT = "eti_http_requests_in_flight "
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["gunicorn", "granian"])
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """The server on each HTTP front (setting ``server``)."""
     store_dir = tmp_path_factory.mktemp("overload") / "store"
     prepare_store(store_dir)
-    url, proc = start_server(store_dir, env=ENV)
+    url, proc = start_server(store_dir, env={**ENV, "ETI_SERVER": request.param})
     yield url
     stop(proc)
 
