@@ -20,6 +20,8 @@ import requests
 
 from eti.server.lean import request_key
 from tests.conftest import LiveServer, free_port, prepare_store, start_server, stop
+from tests.test_metrics import get as metric
+from tests.test_metrics import parse
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ACCEPT = {"Accept": "application/sparql-results+json"}
@@ -62,8 +64,8 @@ def logged(server: LiveServer, request_id: str) -> dict:
 
 def requests_counted(server: LiveServer) -> int:
     text = requests.get(server.url + "/metrics", timeout=10).text
-    prefix = 'eti_http_requests_total{route="/sparql",method="GET",status="200"}'
-    return sum(int(x.split()[-1]) for x in text.splitlines() if x.startswith(prefix))
+    key = 'eti_http_requests_total{route="/sparql",method="GET",status="200"}'
+    return int(metric(parse(text), key))
 
 
 def test_a_repeated_query_is_answered_lean_and_still_counted_and_logged(
