@@ -24,18 +24,22 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO
-from urllib.parse import urlencode
+from typing import IO, Any
+from urllib.parse import urlencode, urljoin
 
 import pyoxigraph as ox
 import requests
 
 from .base import DEFAULT_GRAPH, STORE_GRAPH, TOKEN, Result, StoreTimeout
+from .batches import insert_data, quad_text, split_ground
 
 GENERATION = "urn:eti:store:generation"
 VIRTUOSO_DEFAULT = "urn:eti:graph:default"
 """The graph that stands for the store's default graph on Virtuoso."""
 _NODE_ID = re.compile(rb'("type": "bnode", "value": ")nodeID://')
+_DURATION = "http://www.w3.org/2001/XMLSchema#duration"
+_STAND_IN = "urn:eti:virtuoso:duration"
+_XSD_DURATION = re.compile(r"<http://www\.w3\.org/2001/XMLSchema#duration>|(?<=\^\^)xsd:duration\b")
 _NONE = "urn:eti:graph:none"  # an empty default graph: a graph nothing is written to
 
 
@@ -129,6 +133,10 @@ class Dialect:
         """(body, content type) of an update request."""
         return sparql.encode(), "application/sparql-update; charset=utf-8"
 
+    def text(self, sparql: str) -> str:
+        """A query or update text as the engine must read it."""
+        return sparql
+
     def bump(self, sparql: str, token: str) -> str:
         """``sparql`` followed, in the same request (one transaction), by the operations
         that replace the store's generation token with ``token``. After the caller's
@@ -160,7 +168,14 @@ class Virtuoso(Dialect):
 
     def body(self, response: requests.Response) -> IO[bytes]:
         # blank nodes come as "nodeID://b10002", not a blank node label
-        return io.BytesIO(_NODE_ID.sub(rb"\1", response.content))
+        content = _NODE_ID.sub(rb"\1", response.content)
+        return io.BytesIO(content.replace(_STAND_IN.encode(), _DURATION.encode()))
+
+    def text(self, sparql: str) -> str:
+        # Virtuoso 7.2.5 stores no xsd:duration literal ("SR553: Literal of type
+        # xsd:duration can not be created"): they are kept under a stand-in datatype,
+        # written and read back as xsd:duration
+        return _XSD_DURATION.sub(f"<{_STAND_IN}>", sparql)
 
     def adapt(self, form: str, result: Result) -> Result:
         if form == "ASK" and isinstance(result, ox.QuerySolutions):
@@ -185,6 +200,10 @@ class Virtuoso(Dialect):
         # reads it); a pragma naming the default graph instead breaks GRAPH <iri> patterns
         if default_graph is not None:
             default_graph = self._graphs(default_graph) or [_NONE]
+        if named_graphs is not None:
+            sparql = _confine(sparql, set(self._graphs(named_graphs)))
+        if form_of(sparql) == "ASK":
+            sparql = _ask_as_select(sparql)
         form = super().query_form(sparql, default_graph, named_graphs, timeout)
         if timeout:
             form.append(("timeout", str(int(timeout * 1000))))
@@ -225,20 +244,22 @@ class Virtuoso(Dialect):
 
 
 def _ground_blank_nodes(sparql: str) -> str:
-    """Each ``INSERT DATA { ... }`` holding a blank node as ``INSERT { ... } WHERE { }``
-    (the same triples; Virtuoso refuses blank nodes in ``INSERT DATA``)."""
+    """Each ``INSERT DATA { ... }`` holding a blank node as an ``INSERT DATA`` of the
+    quads without one and one ``INSERT { ... } WHERE { }`` per group of quads that blank
+    nodes connect (the same triples: Virtuoso refuses blank nodes in ``INSERT DATA``, and
+    fails to compile a large ``INSERT`` template, "SQ200 No column")."""
     tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(sparql)]
     out: list[str] = []
+    prologue: list[str] = []
     i = 0
     while i < len(tokens):
         kind, value = tokens[i]
-        nxt = [j for j in range(i + 1, min(i + 4, len(tokens))) if tokens[j][0] != "ws"]
-        if (
-            kind == "word"
-            and value.upper() == "INSERT"
-            and nxt
-            and tokens[nxt[0]][1].upper() == "DATA"
-        ):
+        nxt = [j for j in range(i + 1, min(i + 6, len(tokens))) if tokens[j][0] != "ws"]
+        if kind == "word" and value.upper() in ("PREFIX", "BASE"):
+            end = nxt[1] + 1 if value.upper() == "PREFIX" and len(nxt) > 1 else nxt[0] + 1
+            prologue.append("".join(v for _, v in tokens[i:end]) + "\n")
+        data = bool(nxt) and tokens[nxt[0]][1].upper() == "DATA"
+        if kind == "word" and value.upper() == "INSERT" and data:
             end = _block_end(tokens, nxt[0] + 1)
             block = tokens[nxt[0] + 1 : end]
             blank = any(
@@ -246,12 +267,116 @@ def _ground_blank_nodes(sparql: str) -> str:
                 for (_, v), (_, n) in zip(block, [*block[1:], ("", "")], strict=True)
             )
             if blank:
-                out.append("INSERT" + "".join(v for _, v in block) + " WHERE { }")
+                inner = "".join(v for _, v in block).strip()[1:-1]
+                out.append(_insert_groups("".join(prologue) + inner))
                 i = end
                 continue
         out.append(value)
         i += 1
     return "".join(out)
+
+
+def _insert_groups(trig: str) -> str:
+    """The quads of ``trig`` as the operations ``_ground_blank_nodes`` says."""
+    ground, groups = split_ground(ox.parse(trig.encode(), ox.RdfFormat.TRIG))
+    ops = [insert_data([quad_text(q, None) for q in ground])] if ground else []
+    for group in groups:
+        # one template per graph: a blank node in two GRAPH blocks of one template fails
+        # ("SR002"), so such a node becomes one node per graph here
+        # (and a label names one node per request: each template gets its own labels)
+        by_graph: dict[str, list[tuple[str, str]]] = {}
+        for quad in group:
+            graph = quad_text(quad, None)[0]
+            lines = by_graph.setdefault(graph, [])
+            lines.append(quad_text(_relabel(quad, f"x{len(ops)}x{len(by_graph)}"), None))
+        for lines in by_graph.values():
+            ops.append("INSERT" + insert_data(lines)[len("INSERT DATA") :] + " WHERE { }")
+    return " ;\n".join(ops) or "INSERT DATA { }"
+
+
+def _confine(sparql: str, named: set[str]) -> str:
+    """``sparql`` kept to the dataset the protocol names, which Virtuoso 7.2 does not do
+    itself: a ``FROM`` in the text wins over ``default-graph-uri``; ``GRAPH <iri>`` reads
+    a graph outside ``named-graph-uri``; so does ``GRAPH ?g { ... } FILTER (?g = <iri>)``
+    (the optimiser makes the graph a constant). So ``FROM``/``FROM NAMED`` clauses are
+    dropped (the catalogue has already folded them into the dataset it sends) and every
+    ``GRAPH`` group gets a filter of its own inside: ``?g IN (the named graphs)``, or
+    ``false`` for a graph named outside them."""
+    tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(sparql)]
+    allowed = ", ".join(str(ox.NamedNode(g)) for g in sorted(named))
+    prefixes: dict[str, str] = {}
+    base = ""
+    out: list[str] = []
+    depth = 0
+    closing: dict[int, str] = {}  # depth of a GRAPH group → the filter closing it
+    pending: str | None = None
+    i = 0
+    while i < len(tokens):
+        kind, value = tokens[i]
+        word = value.upper() if kind == "word" else ""
+        after = [j for j in range(i + 1, min(i + 8, len(tokens))) if tokens[j][0] != "ws"]
+        if word == "PREFIX" and len(after) > 1 and tokens[after[1]][0] == "iri":
+            prefixes[tokens[after[0]][1][:-1]] = _resolve(tokens[after[1]], prefixes, base)
+        elif word == "BASE" and after and tokens[after[0]][0] == "iri":
+            base = tokens[after[0]][1][1:-1]
+        elif word == "FROM" and after:
+            named_clause = tokens[after[0]][1].upper() == "NAMED"
+            i = (after[1] if named_clause and len(after) > 1 else after[0]) + 1
+            continue
+        elif word == "GRAPH" and after and tokens[after[0]][0] in ("iri", "pname", "var"):
+            term = tokens[after[0]]
+            if term[0] == "var":
+                pending = f"FILTER ({term[1]} IN ({allowed}))" if named else "FILTER (false)"
+            elif _resolve(term, prefixes, base) not in named:
+                pending = "FILTER (false)"
+        elif value == "{":
+            depth += 1
+            if pending is not None:
+                closing[depth], pending = pending, None
+        elif value == "}":
+            if depth in closing:
+                out.append(f" {closing.pop(depth)} ")
+            depth -= 1
+        out.append(value)
+        i += 1
+    return "".join(out)
+
+
+def _ask_as_select(sparql: str) -> str:
+    """An ASK as a SELECT of at most one row (``adapt`` makes it a boolean again):
+    Virtuoso 7.2 answers ``ASK { GRAPH <g> { ... } }`` true under ``named-graph-uri``
+    not naming ``<g>``, where the same SELECT of a variable finds nothing. (Only for the
+    catalogue's ASKs ending in their WHERE group, VALUES aside.)"""
+    tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(sparql)]
+    out, done, values = [], False, False
+    for kind, value in tokens:
+        if kind == "word" and value.upper() == "ASK" and not done:
+            value, done = "SELECT ?_ask", True
+        values = values or (kind == "word" and value.upper() == "VALUES")
+        out.append(value)
+    text = "".join(out).rstrip()
+    # a variable to project (a constant, or none, is answered one row whatever matched)
+    end = text.rindex("}") if "}" in text else len(text)
+    where = f"{text[:end]} OPTIONAL {{ GRAPH <{_NONE}> {{ ?_ask ?_ask ?_ask }} }} {text[end:]}"
+    return where + ("" if values else " LIMIT 1")
+
+
+def _resolve(token: tuple[str | None, str], prefixes: dict[str, str], base: str) -> str:
+    """The IRI an IRI or prefixed-name token stands for."""
+    kind, value = token
+    if kind == "pname":
+        prefix, _, local = value.partition(":")
+        return prefixes.get(prefix, "urn:eti:unknown-prefix:") + local
+    return urljoin(base, value[1:-1]) if base else value[1:-1]
+
+
+def _relabel(quad: ox.Quad, suffix: str) -> ox.Quad:
+    """``quad`` with ``suffix`` added to the label of each of its blank nodes."""
+
+    def term(t: Any) -> Any:
+        return ox.BlankNode(t.value + suffix) if isinstance(t, ox.BlankNode) else t
+
+    return ox.Quad(term(quad.subject), quad.predicate, term(quad.object), quad.graph_name)
 
 
 def _block_end(tokens: list[tuple[str | None, str]], start: int) -> int:

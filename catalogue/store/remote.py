@@ -6,9 +6,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -27,6 +27,7 @@ from .base import (
     bind_inline,
     check_parsed,
 )
+from .batches import insert_batches, insert_data
 from .dialects import dialect_for, form_of, generation_query
 from .explain import explain
 
@@ -58,7 +59,7 @@ class RemoteStore(Store):
     kind = "remote"
     batch_size: int = 20_000
     """Most quads per ``INSERT DATA`` request of a load; quads sharing blank nodes are
-    never split (see ``_insert_batches``), so one such group may make a bigger request."""
+    never split (see ``batches.insert_batches``), so one such group may make a bigger request."""
 
     def __init__(
         self,
@@ -142,7 +143,9 @@ class RemoteStore(Store):
         timeout: float | None,
         stream: bool = False,
     ) -> requests.Response:
-        form = self.dialect.query_form(sparql, default_graph, named_graphs, timeout)
+        form = self.dialect.query_form(
+            self.dialect.text(sparql), default_graph, named_graphs, timeout
+        )
         return self._post(
             self.query_url,
             urlencode(form).encode(),
@@ -173,7 +176,9 @@ class RemoteStore(Store):
             raise StoreError(f"the store answered an unknown media type {media!r}") from None
         triples = [
             ox.Triple(q.subject, q.predicate, q.object)
-            for q in rdfio.iter_quads(response.content, fmt, source=self.query_url)
+            for q in rdfio.iter_quads(
+                self.dialect.body(response).read(), fmt, source=self.query_url
+            )
         ]
         return _Triples(triples)
 
@@ -195,7 +200,9 @@ class RemoteStore(Store):
     def _write(self, sparql: str) -> None:
         """Send one update, with the bump of the generation in the same request."""
         token = uuid.uuid4().hex
-        body, media = self.dialect.update_request(self.dialect.bump(sparql, token))
+        body, media = self.dialect.update_request(
+            self.dialect.bump(self.dialect.text(sparql), token)
+        )
         try:
             self._post(self.update_url, body, media)
         finally:
@@ -219,8 +226,8 @@ class RemoteStore(Store):
         with self._write_lock:
             quads = rdfio.iter_quads(data, fmt, graph=graph)
             default = self.dialect.default_graph_iri()
-            for lines in _insert_batches(quads, self.batch_size, default):
-                self._write(_insert_data(lines))
+            for lines in insert_batches(quads, self.batch_size, default):
+                self._write(insert_data(lines))
         return n
 
     def dump(
@@ -252,92 +259,6 @@ class RemoteStore(Store):
 
 
 _GRAPH_MEDIA = {"text/plain": "application/n-triples", "text/ntriples": "application/n-triples"}
-
-
-def _blank_labels(term: Any) -> list[str]:
-    """Labels of the blank nodes in a quad (or a triple term), graph name included."""
-    if isinstance(term, ox.BlankNode):
-        return [term.value]
-    if isinstance(term, ox.Quad):
-        parts = (term.subject, term.object, term.graph_name)
-    elif isinstance(term, ox.Triple):
-        parts = (term.subject, term.object)
-    else:
-        return []
-    return [label for part in parts for label in _blank_labels(part)]
-
-
-def _insert_batches(
-    quads: Iterable[ox.Quad], size: int, default: str | None = None
-) -> Iterator[list[tuple[str, str]]]:
-    """The quads as ``INSERT DATA`` bodies of about ``size`` quads, never splitting the
-    quads connected by blank nodes: a blank node label names a fresh node in each request,
-    so a ``_:b`` shared by quads in two requests would become two nodes. Each connected
-    group goes whole into one body (a group larger than ``size`` is a body of its own).
-    Quads without blank nodes stream through; the others are held to the end of the input,
-    when their groups are known (labels of anonymous nodes differ from parse to parse, so
-    they cannot be grouped in a first pass)."""
-    parent: dict[str, str] = {}
-
-    def root(label: str) -> str:
-        top = label
-        while parent.setdefault(top, top) != top:
-            top = parent[top]
-        while parent[label] != top:  # path compression
-            parent[label], label = top, parent[label]
-        return top
-
-    batch: list[tuple[str, str]] = []
-    held: list[tuple[str, tuple[str, str]]] = []  # (one blank label of the quad, its text)
-    for quad in quads:
-        labels = _blank_labels(quad)
-        if not labels:
-            batch.append(_quad_text(quad, default))
-            if len(batch) >= size:
-                yield batch
-                batch = []
-            continue
-        first = root(labels[0])
-        for label in labels[1:]:
-            other = root(label)
-            if other != first:
-                parent[other] = first
-        held.append((labels[0], _quad_text(quad, default)))
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for label, text in held:
-        groups.setdefault(root(label), []).append(text)
-    for lines in groups.values():
-        if batch and len(batch) + len(lines) > size:
-            yield batch
-            batch = []
-        batch.extend(lines)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _quad_text(quad: ox.Quad, default: str | None) -> tuple[str, str]:
-    """(graph, triple) of the quad as ``INSERT DATA`` writes them: the graph ``""`` for
-    the default graph, or ``default`` when the engine names that one."""
-    graph = "" if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name)
-    if not graph and default:
-        graph = str(ox.NamedNode(default))
-    return graph, f"{quad.subject} {quad.predicate} {quad.object} ."
-
-
-def _insert_data(lines: list[tuple[str, str]]) -> str:
-    """One ``INSERT DATA`` of the quads, one ``GRAPH`` block per graph (Virtuoso 7.2
-    fails on a template of many blocks)."""
-    graphs: dict[str, list[str]] = {}
-    for graph, triple in lines:
-        graphs.setdefault(graph, []).append(triple)
-    blocks = [
-        "\n".join(triples) if not graph else f"GRAPH {graph} {{\n" + "\n".join(triples) + "\n}"
-        for graph, triples in graphs.items()
-    ]
-    return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
 
 
 class _Triples(list):
