@@ -414,5 +414,5 @@ def _not_iris(names: Iterable[str]) -> set[str]:
 
 
 def _default_triples(store: Store) -> list[ox.Triple]:
-    rows = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    rows = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graph=[DEFAULT])
     return list(rows)

@@ -39,6 +39,9 @@ from .sparql import GRAPH_ALIASES, GRAPH_NAMES, GRAPHS, negotiate, not_acceptabl
 bp = Blueprint("gsp", __name__)
 
 DEFAULT = writes.DEFAULT
+DEFAULT_GRAPH = [
+    DEFAULT
+]  # a query of the default graph names it (on Virtuoso no dataset is the union)
 DATASETS = ["application/n-quads", "application/trig"]
 DATASET_ALIASES = {"text/x-nquads": "application/n-quads", "application/x-trig": "application/trig"}
 DATASET_NAMES = {
@@ -89,7 +92,12 @@ def exists(target: str) -> bool:
     """True when the graph holds a triple (the default graph too)."""
     store = catalogue().store
     if target == DEFAULT:
-        return next(iter(store.query(queries.load("graph-content"))), None) is not None
+        return (
+            next(
+                iter(store.query(queries.load("graph-content"), default_graph=DEFAULT_GRAPH)), None
+            )
+            is not None
+        )
     return bool(store.query(queries.load("graph-exists"), bindings={"g": ox.NamedNode(target)}))
 
 
@@ -138,7 +146,9 @@ def read_graph(target: str) -> Response:
             Response(status=200, mimetype=media, headers=headers), tag, changed
         )
     if target == DEFAULT:
-        triples = list(catalogue().store.query(queries.load("graph-content")))
+        triples = list(
+            catalogue().store.query(queries.load("graph-content"), default_graph=DEFAULT_GRAPH)
+        )
         body = rdfio.serialize_triples(triples, rdfio.MEDIA_TYPES[media], prefixes=PREFIXES)
         return conditional.stamp(Response(body, mimetype=media, headers=headers), tag, changed)
     result = run(
@@ -268,7 +278,7 @@ def commit(changes: dict[str, list[ox.Triple] | None]) -> dict[str, str]:
 def current_triples(target: str) -> list[ox.Triple]:
     store = catalogue().store
     if target == DEFAULT:
-        return list(store.query(queries.load("graph-content")))
+        return list(store.query(queries.load("graph-content"), default_graph=DEFAULT_GRAPH))
     return store.triples(target)
 
 

@@ -31,6 +31,10 @@ VIRTUOSO_BUGS = {
     "match <g>'s triples (even with FILTER(false) in the group); the dialect's rewrites "
     "(FROM dropped, GRAPH groups filtered, ASK as SELECT) do not stop it. Do not serve "
     "callers with restricted views from Virtuoso 7.2.5 (docs/deploy.md)",
+    "kill": "OPEN, cause not found: after SIGKILLs of Virtuoso 7.2.5 under the writers, an "
+    "agreement acknowledged (201/200) read back 404 (a plain INSERT DATA acknowledged "
+    "before a SIGKILL survives its restart; agreement writes are multi-operation updates "
+    "with blank nodes, which the dialect splits per graph)",
     "service": "observed on Virtuoso 7.2.5 (which runs SERVICE itself in remote mode): the "
     "anonymous caller's SERVICE call back to eti serve gives no solution while the four "
     "callers with tokens get theirs; likely the call, from 127.0.0.1 like the outer request, "

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from conftest import count, prepare_store, start_server, stop
-from engines import start_engine
+from engines import VIRTUOSO_BUGS, start_engine
 from test_backup import PRODUCT, RECORDS, by_graph, derived_views, footprint, idents
 
 from eti.catalogue import rdfio
@@ -305,7 +305,9 @@ def test_sigkill_of_the_server_loses_no_write_on_a_remote_store(remote, tmp_path
     report("remote server", kills, summary)
 
 
-def test_sigkill_of_the_store_server_loses_no_write_and_answers_503(remote) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_of_the_store_server_loses_no_write_and_answers_503(remote, request) -> None:  # type: ignore[no-untyped-def]
+    if remote["engine"] == "virtuoso":
+        request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_BUGS["kill"], strict=False))
     url, tokens = remote["url"], remote["tokens"]
     writers = Writers(url, tokens, seed=19)
     probes: Counter[tuple[str, int]] = Counter()

@@ -205,8 +205,8 @@ class Virtuoso(Dialect):
         if form_of(sparql) == "ASK":
             sparql = _ask_as_select(sparql)
         form = super().query_form(sparql, default_graph, named_graphs, timeout)
-        if timeout:
-            form.append(("timeout", str(int(timeout * 1000))))
+        if timeout:  # a little under the client's wait, so the engine's answer comes first
+            form.append(("timeout", str(max(1, int(timeout * 800)))))
         return form
 
     def update_request(self, sparql: str) -> tuple[bytes, str]:
@@ -244,31 +244,38 @@ class Virtuoso(Dialect):
 
 
 def _ground_blank_nodes(sparql: str) -> str:
-    """Each ``INSERT DATA { ... }`` holding a blank node as an ``INSERT DATA`` of the
-    quads without one and one ``INSERT { ... } WHERE { }`` per group of quads that blank
-    nodes connect (the same triples: Virtuoso refuses blank nodes in ``INSERT DATA``, and
-    fails to compile a large ``INSERT`` template, "SQ200 No column")."""
+    """Each ``INSERT DATA`` / ``DELETE DATA`` holding a blank node or a triple of the
+    default graph, written as Virtuoso takes it: the default graph's triples in
+    ``VIRTUOSO_DEFAULT`` (it has no default graph to write), and for an insert an
+    ``INSERT DATA`` of the quads without blank nodes and one ``INSERT { ... } WHERE { }``
+    per group of quads that blank nodes connect (Virtuoso refuses blank nodes in
+    ``INSERT DATA``, and fails to compile a large ``INSERT`` template, "SQ200")."""
     tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(sparql)]
     out: list[str] = []
     prologue: list[str] = []
     i = 0
     while i < len(tokens):
         kind, value = tokens[i]
+        verb = value.upper() if kind == "word" else ""
         nxt = [j for j in range(i + 1, min(i + 6, len(tokens))) if tokens[j][0] != "ws"]
-        if kind == "word" and value.upper() in ("PREFIX", "BASE"):
-            end = nxt[1] + 1 if value.upper() == "PREFIX" and len(nxt) > 1 else nxt[0] + 1
+        if verb in ("PREFIX", "BASE"):
+            end = nxt[1] + 1 if verb == "PREFIX" and len(nxt) > 1 else nxt[0] + 1
             prologue.append("".join(v for _, v in tokens[i:end]) + "\n")
         data = bool(nxt) and tokens[nxt[0]][1].upper() == "DATA"
-        if kind == "word" and value.upper() == "INSERT" and data:
+        if verb in ("INSERT", "DELETE") and data:
             end = _block_end(tokens, nxt[0] + 1)
             block = tokens[nxt[0] + 1 : end]
-            blank = any(
-                v == "[" or (v == "_" and n.startswith(":"))
-                for (_, v), (_, n) in zip(block, [*block[1:], ("", "")], strict=True)
-            )
-            if blank:
-                inner = "".join(v for _, v in block).strip()[1:-1]
-                out.append(_insert_groups("".join(prologue) + inner))
+            if _blank(block) or _default_triples(block):
+                inner = "".join(v for _, v in block).strip()[1:-1].rstrip()
+                if inner and not inner.endswith((".", "}")):
+                    inner += " ."  # SPARQL's data blocks may end without one, TriG not
+                trig = "".join(prologue) + inner
+                quads = list(ox.parse(trig.encode(), ox.RdfFormat.TRIG))
+                if verb == "INSERT":
+                    out.append(_insert_groups(quads))
+                else:
+                    out.append(insert_data([quad_text(q, VIRTUOSO_DEFAULT) for q in quads]))
+                    out[-1] = "DELETE" + out[-1][len("INSERT") :]
                 i = end
                 continue
         out.append(value)
@@ -276,19 +283,45 @@ def _ground_blank_nodes(sparql: str) -> str:
     return "".join(out)
 
 
-def _insert_groups(trig: str) -> str:
-    """The quads of ``trig`` as the operations ``_ground_blank_nodes`` says."""
-    ground, groups = split_ground(ox.parse(trig.encode(), ox.RdfFormat.TRIG))
-    ops = [insert_data([quad_text(q, None) for q in ground])] if ground else []
+def _blank(block: list[tuple[str | None, str]]) -> bool:
+    """True when the tokens of a data block hold a blank node."""
+    return any(
+        v == "[" or (v == "_" and n.startswith(":"))
+        for (_, v), (_, n) in zip(block, [*block[1:], ("", "")], strict=True)
+    )
+
+
+def _default_triples(block: list[tuple[str | None, str]]) -> bool:
+    """True when a data block states a triple outside every ``GRAPH`` group."""
+    depth, after_graph = 0, False
+    for kind, value in block:
+        if kind in ("ws", "comment"):
+            continue
+        if value == "{":
+            depth, after_graph = depth + 1, False
+        elif value == "}":
+            depth -= 1
+        elif depth == 1 and kind == "word" and value.upper() == "GRAPH":
+            after_graph = True
+        elif depth == 1 and not after_graph:
+            return True
+    return False
+
+
+def _insert_groups(quads: list[ox.Quad]) -> str:
+    """The quads as the operations ``_ground_blank_nodes`` says."""
+    ground, groups = split_ground(quads)
+    ops = [insert_data([quad_text(q, VIRTUOSO_DEFAULT) for q in ground])] if ground else []
     for group in groups:
         # one template per graph: a blank node in two GRAPH blocks of one template fails
         # ("SR002"), so such a node becomes one node per graph here
         # (and a label names one node per request: each template gets its own labels)
         by_graph: dict[str, list[tuple[str, str]]] = {}
         for quad in group:
-            graph = quad_text(quad, None)[0]
+            graph = quad_text(quad, VIRTUOSO_DEFAULT)[0]
             lines = by_graph.setdefault(graph, [])
-            lines.append(quad_text(_relabel(quad, f"x{len(ops)}x{len(by_graph)}"), None))
+            relabelled = _relabel(quad, f"x{len(ops)}x{len(by_graph)}")
+            lines.append(quad_text(relabelled, VIRTUOSO_DEFAULT))
         for lines in by_graph.values():
             ops.append("INSERT" + insert_data(lines)[len("INSERT DATA") :] + " WHERE { }")
     return " ;\n".join(ops) or "INSERT DATA { }"
