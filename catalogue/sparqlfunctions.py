@@ -70,7 +70,8 @@ def _call(name: str, args: list[str]) -> str:
     if not tests:
         return f'"0.0"^^<{XSD}double>'
     share = " + ".join(f"IF({t}, 1, 0)" for t in tests)
-    return f"<{XSD}double>(({share}) / {len(tests)})"
+    # a decimal divisor: Virtuoso divides integers as integers
+    return f"<{XSD}double>(({share}) / {len(tests)}.0)"
 
 
 def _function_name(kind: str | None, value: str, prefixes: dict[str, str]) -> str | None:

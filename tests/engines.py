@@ -35,6 +35,10 @@ VIRTUOSO_BUGS = {
     "agreement acknowledged (201/200) read back 404 (a plain INSERT DATA acknowledged "
     "before a SIGKILL survives its restart; agreement writes are multi-operation updates "
     "with blank nodes, which the dialect splits per graph)",
+    "regex": "Virtuoso 7.2.5's REGEX misses the non-ASCII stem 'bostøtt' in a stored "
+    "literal ('PLEIEPENGAR og bostøtte') that it finds in the same literal written in the "
+    "query: eti:textScore there counts such a word unmatched (0.5 where the embedded "
+    "engine and oxigraph serve give 1.0)",
     "service": "observed on Virtuoso 7.2.5 (which runs SERVICE itself in remote mode): the "
     "anonymous caller's SERVICE call back to eti serve gives no solution while the four "
     "callers with tokens get theirs; likely the call, from 127.0.0.1 like the outer request, "

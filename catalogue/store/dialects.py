@@ -117,10 +117,25 @@ class Dialect:
         named_graphs: Sequence[str] | None,
         timeout: float | None,
     ) -> list[tuple[str, str]]:
-        """The form fields of a query request (sent as the POST body)."""
+        """The form fields of a query request (sent as the POST body). A dataset the
+        catalogue names is the whole dataset: the text's own ``FROM`` / ``FROM NAMED`` are
+        dropped (the catalogue has folded them into it already; an engine reads them when
+        the protocol names no graph), and an empty list is a graph nothing is in (an
+        engine reads "no named-graph-uri" as "every graph")."""
+        if default_graph is not None or named_graphs is not None:
+            sparql = _drop_dataset_clauses(sparql)
         form = [("query", sparql)]
-        form += [("default-graph-uri", g) for g in self._graphs(default_graph)]
-        form += [("named-graph-uri", g) for g in self._graphs(named_graphs)]
+        for field, graphs in (
+            ("default-graph-uri", default_graph),
+            ("named-graph-uri", named_graphs),
+        ):
+            if graphs is None:
+                continue
+            names = self._graphs(graphs)
+            if names:
+                form += [(field, g) for g in names]
+            elif DEFAULT_GRAPH not in graphs:  # (the default graph alone: no field names it)
+                form.append((field, _NONE))
         return form
 
     def _graphs(self, names: Sequence[str] | None) -> list[str]:
@@ -327,14 +342,30 @@ def _insert_groups(quads: list[ox.Quad]) -> str:
     return " ;\n".join(ops) or "INSERT DATA { }"
 
 
+def _drop_dataset_clauses(sparql: str) -> str:
+    """``sparql`` without its ``FROM`` / ``FROM NAMED`` clauses."""
+    tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(sparql)]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        kind, value = tokens[i]
+        if kind == "word" and value.upper() == "FROM":
+            after = [j for j in range(i + 1, min(i + 6, len(tokens))) if tokens[j][0] != "ws"]
+            if after:
+                named = tokens[after[0]][1].upper() == "NAMED"
+                i = (after[1] if named and len(after) > 1 else after[0]) + 1
+                continue
+        out.append(value)
+        i += 1
+    return "".join(out)
+
+
 def _confine(sparql: str, named: set[str]) -> str:
     """``sparql`` kept to the dataset the protocol names, which Virtuoso 7.2 does not do
-    itself: a ``FROM`` in the text wins over ``default-graph-uri``; ``GRAPH <iri>`` reads
-    a graph outside ``named-graph-uri``; so does ``GRAPH ?g { ... } FILTER (?g = <iri>)``
-    (the optimiser makes the graph a constant). So ``FROM``/``FROM NAMED`` clauses are
-    dropped (the catalogue has already folded them into the dataset it sends) and every
-    ``GRAPH`` group gets a filter of its own inside: ``?g IN (the named graphs)``, or
-    ``false`` for a graph named outside them."""
+    itself: ``GRAPH <iri>`` reads a graph outside ``named-graph-uri``; so does
+    ``GRAPH ?g { ... } FILTER (?g = <iri>)`` (the optimiser makes the graph a constant).
+    So every ``GRAPH`` group gets a filter of its own inside: ``?g IN (the named
+    graphs)``, or ``false`` for a graph named outside them."""
     tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(sparql)]
     allowed = ", ".join(str(ox.NamedNode(g)) for g in sorted(named))
     prefixes: dict[str, str] = {}
@@ -352,10 +383,6 @@ def _confine(sparql: str, named: set[str]) -> str:
             prefixes[tokens[after[0]][1][:-1]] = _resolve(tokens[after[1]], prefixes, base)
         elif word == "BASE" and after and tokens[after[0]][0] == "iri":
             base = tokens[after[0]][1][1:-1]
-        elif word == "FROM" and after:
-            named_clause = tokens[after[0]][1].upper() == "NAMED"
-            i = (after[1] if named_clause and len(after) > 1 else after[0]) + 1
-            continue
         elif word == "GRAPH" and after and tokens[after[0]][0] in ("iri", "pname", "var"):
             term = tokens[after[0]]
             if term[0] == "var":
