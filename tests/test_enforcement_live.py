@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import free_port, stop
-from engines import BACKENDS, VIRTUOSO_BUGS, backend
+from engines import BACKENDS, VIRTUOSO_BUGS, Backend, backend
 
 from eti.catalogue.auth import TokenTable
 
@@ -115,6 +115,14 @@ def live(
     allowed to call SERVICE on itself, with the five callers set up through its API (see
     the module docstring)."""
     where = backend(request.param, tmp_path_factory.mktemp("enforcement"))
+    try:
+        yield from _serve(where, request.param)
+    finally:
+        where.close()  # also when setting up failed half-way
+
+
+def _serve(where: Backend, kind: str) -> Iterator[Live]:
+    """The body of ``live`` over one backend."""
     made = where.prepare()
     store = where.open()
     table = TokenTable(store)
@@ -137,7 +145,7 @@ def live(
                 "expired": helsenorge,
                 "terminated": kommune,
             },
-            request.param,
+            kind,
         )
         mine = _ok(
             requests.get(url + "/api/agreements", headers=live.headers("active"), timeout=TIMEOUT)
@@ -175,7 +183,6 @@ def live(
         yield live
     finally:
         stop(proc)
-        where.close()
 
 
 def _ask(live: Live, caller: str, form: str) -> bool:

@@ -154,11 +154,13 @@ def w3c_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
     """``eti serve`` on a fresh store (no demo) of each kind (embedded, oxigraph serve,
     Virtuoso), its admin token and the kind."""
     where = backend(request.param, tmp_path_factory.mktemp("w3c"))
-    tokens = where.prepare(demo=False)
-    url, proc = where.serve()
-    yield url, tokens["admin"], request.param
-    stop(proc)
-    where.close()
+    try:
+        tokens = where.prepare(demo=False)
+        url, proc = where.serve()
+        yield url, tokens["admin"], request.param
+        stop(proc)
+    finally:
+        where.close()  # also when setting up failed half-way
 
 
 def is_update(request: Request) -> bool:
