@@ -12,7 +12,8 @@ NPM_STAMP := node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_LOG := $(or $(TMPDIR),/tmp)/eti-apt.log
 
-.PHONY: run test test-dates soak install lint format bench bench-feed bench-front clean assets browser-deps
+.PHONY: run test test-dates soak install lint format bench bench-feed bench-front clean assets \
+  browser-deps scaleout-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,11 +45,23 @@ $(CHROMIUM):
 
 browser-deps: $(CHROMIUM) $(NPM_STAMP)
 
+# Debian's Virtuoso (the second remote-store engine) and haproxy (the balancer in front of
+# several eti serve processes) for the scale-out tests.
+VIRTUOSO ?= /usr/bin/virtuoso-t
+HAPROXY  ?= /usr/sbin/haproxy
+$(VIRTUOSO) $(HAPROXY):
+	@echo "installing virtuoso-opensource-7-bin and haproxy (apt) for the scale-out tests"
+	@$(SUDO) apt-get update -qq >$(APT_LOG) 2>&1 && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y -qq virtuoso-opensource-7-bin haproxy >>$(APT_LOG) 2>&1 \
+	  || { cat $(APT_LOG); exit 1; }
+
+scaleout-deps: $(VIRTUOSO) $(HAPROXY)
+
 # Rebuild the query page's editor (server/static/query.js, committed: running needs no npm).
 assets: $(NPM_STAMP)
 	node server/assets/build.mjs
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps scaleout-deps
 	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

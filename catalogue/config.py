@@ -21,6 +21,10 @@ SETTINGS: dict[str, str] = {
     "(but not an explicit --store)",
     "store_update_url": "update endpoint of the remote store, when not derivable from store_url",
     "store_token": "bearer token sent to the remote store",
+    "store_engine": "the remote store's engine: oxigraph (oxigraph serve, or any SPARQL 1.1 "
+    "server) or virtuoso (see docs/deploy.md)",
+    "store_generation_ttl": "seconds a process trusts the remote store's generation (what "
+    "tells it another process wrote) before reading it again; 0: on every use",
     "host": "address eti serve listens on",
     "port": "port eti serve listens on",
     "threads": "requests eti serve answers at once (in parallel); more get 503 + Retry-After",
@@ -41,8 +45,8 @@ SETTINGS: dict[str, str] = {
     "per_caller_queries": "queries one caller (a token, or a client address when anonymous) "
     "runs at once; more get 429 + Retry-After",
     "max_rows": "most result rows a query returns (truncation is never silent)",
-    "answer_cache": "MiB of whole query answers kept until the next write (embedded store; "
-    "0: none)",
+    "answer_cache": "MiB of whole query answers kept until the next write (by any process, "
+    "over a remote store); 0: none",
     "max_body": "largest request body accepted, in bytes",
     "max_validate_body_anonymous": "largest input an anonymous caller may validate, in bytes "
     "(a body, an upload or a fetched URL)",
@@ -92,6 +96,8 @@ class Settings:
     store_url: str | None = None
     store_update_url: str | None = None
     store_token: str | None = None
+    store_engine: str = "oxigraph"
+    store_generation_ttl: float = 0.0
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 8
@@ -192,6 +198,7 @@ class Settings:
 
 # (setting, lower bound, bound excluded)
 _RANGES = [
+    ("store_generation_ttl", 0, False),
     ("query_timeout", 0, True),
     ("query_timeout_anonymous", 0, True),
     ("per_caller_queries", 1, False),

@@ -39,6 +39,7 @@ from .namespaces import (
     content_graph,
     product_graph,
 )
+from .sparqlfunctions import FUNCTIONS
 from .store import DEFAULT_GRAPH, OxigraphStore, RemoteStore, Store, open_store
 from .validating import BoundedValidator
 
@@ -129,7 +130,11 @@ class Catalogue:
             self.settings.store_url,
             update_url=self.settings.store_update_url,
             token=self.settings.store_token,
+            engine=self.settings.store_engine,
+            generation_ttl=self.settings.store_generation_ttl,
         )
+        if self.store.functions is None:  # the store knows no domain module: given here
+            self.store.functions = FUNCTIONS
         if isinstance(self.store, RemoteStore):
             self.store.query_timeout = self.settings.query_timeout
 
@@ -150,15 +155,16 @@ class Catalogue:
 
     @property
     def answers(self) -> AnswerCache | None:
-        """Whole answers kept until the next write: for the embedded store only (a remote
-        store may be written by others), when ``answer_cache`` is not 0."""
+        """Whole answers kept until the next write, when ``answer_cache`` is not 0: each is
+        kept under the store's generation, which a write through any process sharing a
+        remote store changes (the embedded store also clears the cache at each write)."""
         if self._answers is None and self.settings.answer_cache > 0:
-            if isinstance(self.store, OxigraphStore):
-                with _RUNNER_LOCK:
-                    if self._answers is None:
-                        cache = AnswerCache(self.settings.answer_cache * 1024 * 1024)
+            with _RUNNER_LOCK:
+                if self._answers is None:
+                    cache = AnswerCache(self.settings.answer_cache * 1024 * 1024)
+                    if isinstance(self.store, OxigraphStore):
                         self.store.on_write.append(cache.clear)
-                        self._answers = cache
+                    self._answers = cache
         return self._answers
 
     @property
@@ -232,12 +238,10 @@ class Catalogue:
         self, who: Identity, *, purpose: str | None = None, today: date | None = None
     ) -> Access:
         """What ``who`` may read now (see ``_access``), worked out once per caller, purpose
-        and day between two writes to the embedded store: an admin's view lists every
-        graph of the catalogue (a scan of the whole store) and every view is reconciled
-        with its sources, which only a write can change. A remote store may be written
-        by others, so there it is worked out on every call."""
-        if not isinstance(self.store, OxigraphStore):
-            return self._access(who, purpose=purpose, today=today)
+        and day between two writes: an admin's view lists every graph of the catalogue
+        (a scan of the whole store) and every view is reconciled with its sources, which
+        only a write can change. Over a remote store the generation is the store's own,
+        changed by a write through any process."""
         # the generation is read first: an access worked out while a write lands is kept
         # under the older generation, never served as the newer one's
         generation = self.store.generation

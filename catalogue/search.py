@@ -19,11 +19,11 @@ less ``MARGIN`` (slow commits, clock skew): one index lookup per second, not a s
 the records. Only products whose version differs from the indexed one are read again
 (three small queries each) and replaced in the index, or removed when withdrawn. A
 process looks on its first search (listing every record, ``search-records``), after its
-own writes (the store's generation changed; nobody else writes an embedded store), and
-over a remote store, which other processes write too, on every request: a write through
-one process is found through another on its next request. A gap longer than ``WINDOW``,
-and every ``RECONCILE`` seconds, a look lists every record instead (still re-indexing
-only what differs), which also catches records written with older stamps (a restore).
+writes (the store's generation changed: over a remote store a write through any process
+changes it), so a write through one process is found through another on its next
+request. A gap longer than ``WINDOW``, and every ``RECONCILE`` seconds, a look lists
+every record instead (still re-indexing only what differs), which also catches records
+written with older stamps (a restore).
 Labels of facet values (vocabularies, agents, places) are small and re-read every
 ``TTL`` seconds.
 """
@@ -35,7 +35,7 @@ import threading
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -167,7 +167,7 @@ class Searcher:
         self.within: dict[str, set[str]] = {}  # place → itself and the areas it lies in
         self.reindexed = 0  # documents written to the index by this process
         self._versions: dict[str, tuple[str, str]] = {}  # product IRI → (id, version)
-        self._generation: int | None = None
+        self._generation: Hashable = None
         self._since: datetime | None = None  # the next look reads records stamped since
         self._labels_at = self._listed_at = -RECONCILE
         self._lock = threading.Lock()
@@ -185,8 +185,9 @@ class Searcher:
             self._read_labels()
             self._labels_at = now
         full = self._since is None or now - self._listed_at >= RECONCILE
-        if not full and self.store.kind != "remote" and generation == self._generation:
-            # nobody else writes an embedded store: nothing changed since the last look
+        if not full and generation == self._generation:
+            # nothing written since the last look (a remote store's generation is changed
+            # by a write through any process)
             self._since = max(self._since, look - MARGIN)  # type: ignore[type-var]
             return
         if not full and not timedelta(0) <= look + SKEW - self._since <= WINDOW:  # type: ignore[operator]

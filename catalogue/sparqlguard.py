@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from .namespaces import PREFIXES
-from .sparqltext import _TOKEN, MAX_DEPTH, PN_LOCAL, PN_PREFIX, QueryInfo, inspect
+from .sparqltext import _TOKEN, MAX_DEPTH, QueryInfo, inspect
+from .store.lexer import PN_LOCAL, PN_PREFIX
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _GAP = r"(?:\s|\#[^\r\n]*)*"  # whitespace and comments between two tokens

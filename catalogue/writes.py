@@ -414,7 +414,7 @@ def _not_iris(names: Iterable[str]) -> set[str]:
 
 
 def _default_triples(store: Store) -> list[ox.Triple]:
-    rows = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    rows = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graph=[DEFAULT])
     return list(rows)
 
 
@@ -423,15 +423,16 @@ def _default_triples(store: Store) -> list[ox.Triple]:
 
 def graph_exists(store: Store, target: str) -> bool:
     """True when the graph holds a triple (``DEFAULT``: the store's default graph)."""
-    if target == DEFAULT:
-        return next(iter(store.query(queries.load("graph-content"))), None) is not None
+    if target == DEFAULT:  # named: on Virtuoso a query without a dataset reads every graph
+        found = store.query(queries.load("graph-content"), default_graph=[DEFAULT])
+        return next(iter(found), None) is not None
     return bool(store.query(queries.load("graph-exists"), bindings={"g": ox.NamedNode(target)}))
 
 
 def graph_triples(store: Store, target: str) -> list[ox.Triple]:
     """The triples of one graph (``DEFAULT``: the store's default graph)."""
     if target == DEFAULT:
-        return list(store.query(queries.load("graph-content")))
+        return list(store.query(queries.load("graph-content"), default_graph=[DEFAULT]))
     return store.triples(target)
 
 

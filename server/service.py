@@ -17,7 +17,6 @@ from flask import Blueprint, Flask, Response, current_app, request
 from eti.catalogue import media, rdfio, void
 from eti.catalogue.core import Catalogue
 from eti.catalogue.namespaces import DCT, ETI, PREFIXES, RDF, RDFS, SD, VOID, XSD
-from eti.catalogue.store import OxigraphStore
 
 from . import current
 from .auth import identity, purpose
@@ -162,7 +161,7 @@ def description() -> list[ox.Triple]:
             _t(service, SD + "extensionFunction", function),
             _t(function, RDF + "type", _n(SD + "Function")),
         ]
-    if isinstance(catalogue().store, OxigraphStore):  # registered on the embedded engine
+    if catalogue().store.functions is not None:  # in the engine, or rewritten for a remote one
         for name, comment in SEARCH_FUNCTIONS.items():
             function = _n(ETI + name)
             out += [

@@ -142,11 +142,25 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     stop(proc)
 
 
-@pytest.fixture(params=["embedded", "remote"])
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Virtuoso on a free loopback port (see ``engines``), for the remote mode."""
+    from engines import start_virtuoso
+
+    url, proc = start_virtuoso(tmp_path_factory.mktemp("virtuoso-server"))
+    yield url
+    stop(proc)
+
+
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """An empty store of each implementation (the same tests run on both)."""
+    """An empty store of each implementation and remote engine (the same tests run on
+    all: ``remote`` is an ``oxigraph serve``)."""
     if request.param == "embedded":
         s: Store = OxigraphStore(tmp_path / "store")
+    elif request.param == "virtuoso":
+        s = RemoteStore(request.getfixturevalue("virtuoso_server"), engine="virtuoso")
+        s.update("DROP ALL")
     else:
         url = request.getfixturevalue("oxigraph_server")
         s = RemoteStore(url)
@@ -283,12 +297,18 @@ class LiveServer:
 
 
 def prepare_store(
-    store_dir: Path, *, demo: bool = True, store_url: str | None = None
+    store_dir: Path,
+    *,
+    demo: bool = True,
+    store_url: str | None = None,
+    engine: str = "oxigraph",
 ) -> dict[str, str]:
-    """A store (the remote one at ``store_url`` when given) with (optionally) the demo and
-    tokens for an admin, NAV's and Helsedirektoratet's stewards and the nav.no channel;
-    closed again before a server opens it."""
-    settings = Settings.load(env={}, store=str(store_dir), store_url=store_url, query_workers=0)
+    """A store (the remote one at ``store_url``, of ``engine``, when given) with
+    (optionally) the demo and tokens for an admin, NAV's and Helsedirektoratet's stewards
+    and the nav.no channel; closed again before a server opens it."""
+    settings = Settings.load(
+        env={}, store=str(store_dir), store_url=store_url, store_engine=engine, query_workers=0
+    )
     cat = Catalogue(settings)
     cat.prepare(demo_if_empty=demo)
     table = TokenTable(cat.store)
@@ -311,11 +331,13 @@ def start_server(
     port: int | None = None,
     args: tuple[str, ...] = (),
     store_url: str | None = None,
+    engine: str = "oxigraph",
 ) -> tuple[str, subprocess.Popen]:
     """``eti serve`` on a free port in its own process group (so a test can kill the whole
-    tree), logging to ``server.log`` beside the store (on the remote store at ``store_url``
-    when given); returns (base URL, process)."""
+    tree), logging to ``server.log`` beside the store (on the remote store at ``store_url``,
+    of ``engine``, when given); returns (base URL, process)."""
     port = port or free_port()
+    env = {"ETI_STORE_ENGINE": engine, **(env or {})}
     log = (store_dir.parent / "server.log").open("ab")
     store = ("--store-url", store_url) if store_url else ("--store", str(store_dir))
     proc = subprocess.Popen(

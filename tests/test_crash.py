@@ -26,11 +26,13 @@ from collections import Counter
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
 import requests
-from conftest import count, prepare_store, start_oxigraph, start_server, stop
+from conftest import count, prepare_store, start_server, stop
+from engines import VIRTUOSO_BUGS, start_engine
 from test_backup import PRODUCT, RECORDS, by_graph, derived_views, footprint, idents
 
 from eti.catalogue import rdfio
@@ -190,7 +192,7 @@ def kill_tree(proc: subprocess.Popen) -> None:
 
 
 def port_of(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
+    return urlsplit(url).port  # type: ignore[return-value]
 
 
 def register_reference(url: str, tokens: dict[str, str]) -> None:
@@ -250,16 +252,18 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
     report("embedded", kills, summary)
 
 
-@pytest.fixture
-def remote(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """An ``oxigraph serve`` with the demo and tokens, and ``eti serve --store-url`` on it;
-    processes held in a dict so a test can replace them after a kill."""
-    data = tmp_path / "oxigraph"
-    store_url, store = start_oxigraph(data)
-    procs: dict = {"store": store, "data": data, "store_url": store_url}
+@pytest.fixture(params=["oxigraph", pytest.param("virtuoso", marks=pytest.mark.slow)])
+def remote(tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A SPARQL server of each engine (``oxigraph serve``, Virtuoso) with the demo and
+    tokens, and ``eti serve --store-url`` on it; processes held in a dict so a test can
+    replace them after a kill."""
+    engine = request.param
+    data = tmp_path / engine
+    store_url, store = start_engine(engine, data)
+    procs: dict = {"store": store, "data": data, "store_url": store_url, "engine": engine}
     try:
-        procs["tokens"] = prepare_store(tmp_path / "unused", store_url=store_url)
-        procs["url"], procs["server"] = start_remote_server(tmp_path, store_url)
+        procs["tokens"] = prepare_store(tmp_path / "unused", store_url=store_url, engine=engine)
+        procs["url"], procs["server"] = start_remote_server(tmp_path, store_url, engine=engine)
         yield procs
     finally:
         if "server" in procs:
@@ -268,9 +272,9 @@ def remote(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def start_remote_server(
-    tmp_path: Path, store_url: str, port: int | None = None
+    tmp_path: Path, store_url: str, port: int | None = None, engine: str = "oxigraph"
 ) -> tuple[str, subprocess.Popen]:
-    return start_server(tmp_path / "unused", port=port, store_url=store_url)
+    return start_server(tmp_path / "unused", port=port, store_url=store_url, engine=engine)
 
 
 def crash_and_check_remote(
@@ -280,7 +284,7 @@ def crash_and_check_remote(
     through its own endpoint: (kills survived, what ``check_store`` found)."""
     register_reference(remote["url"], remote["tokens"])
     kills = crash_rounds(writers, kill_and_restart, seed=seed)
-    store = RemoteStore(remote["store_url"])
+    store = RemoteStore(remote["store_url"], engine=remote["engine"])
     try:
         return kills, check_store(store, writers)
     finally:
@@ -293,26 +297,31 @@ def test_sigkill_of_the_server_loses_no_write_on_a_remote_store(remote, tmp_path
 
     def kill_and_restart(rng: random.Random) -> None:
         kill_tree(remote["server"])
-        remote["server"] = start_remote_server(tmp_path, remote["store_url"], port_of(url))[1]
+        remote["server"] = start_remote_server(
+            tmp_path, remote["store_url"], port_of(url), remote["engine"]
+        )[1]
 
     kills, summary = crash_and_check_remote(remote, writers, kill_and_restart, seed=17)
     report("remote server", kills, summary)
 
 
-def test_sigkill_of_the_store_server_loses_no_write_and_answers_503(remote) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_of_the_store_server_loses_no_write_and_answers_503(remote, request) -> None:  # type: ignore[no-untyped-def]
+    if remote["engine"] == "virtuoso":
+        request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_BUGS["kill"], strict=False))
     url, tokens = remote["url"], remote["tokens"]
     writers = Writers(url, tokens, seed=19)
     probes: Counter[tuple[str, int]] = Counter()
 
     def kill_and_restart(rng: random.Random) -> None:
         writers.away.set()
-        remote["store"].kill()  # oxigraph serve is one process: SIGKILL
+        remote["store"].kill()  # oxigraph serve and Virtuoso are one process: SIGKILL
         remote["store"].wait()
         time.sleep(rng.uniform(0.2, 1.0))  # the writers run into the store being away
         for what, status, retry_after in store_away(url, tokens):
             probes[(what, status)] += 1
             assert status != 503 or retry_after, f"{what}: 503 without Retry-After"
-        remote["store"] = start_oxigraph(remote["data"], port=port_of(remote["store_url"]))[1]
+        port = port_of(remote["store_url"])
+        remote["store"] = start_engine(remote["engine"], remote["data"], port=port)[1]
         wait_healthy(url)
         writers.away.clear()
         fresh = f"{PREFIX}after-{rng.getrandbits(32):08x}"
@@ -481,12 +490,12 @@ def test_a_remote_write_whose_answer_is_lost_still_moves_the_generation(
         real(*args, **kwargs)
         raise requests.ConnectionError("connection reset after the commit")
 
+    before = store.generation  # (read from the store itself: before the fault)
     monkeypatch.setattr(store._session, "post", commit_then_drop)
-    before = store.generation
     with pytest.raises(StoreError):
         store.update("INSERT DATA { GRAPH <urn:eti:test:lost> { <urn:a> <urn:b> <urn:c> } }")
     monkeypatch.undo()
     assert store.count("urn:eti:test:lost") == 1  # it was committed
-    assert store.generation > before
+    assert store.generation != before
     store.update("DROP SILENT GRAPH <urn:eti:test:lost>")
     store.close()

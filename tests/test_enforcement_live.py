@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import free_port, prepare_store, start_server, stop
+from conftest import free_port, stop
+from engines import BACKENDS, VIRTUOSO_BUGS, Backend, backend
 
 from eti.catalogue.auth import TokenTable
-from eti.catalogue.store import OxigraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -95,6 +95,7 @@ FORMS = [*SPARQL_FORMS, "DESCRIBE-iri", "GSP-GET"]
 class Live:
     url: str
     tokens: dict[str, str | None]  # caller → bearer token (None: anonymous)
+    engine: str = "embedded"  # where the catalogue lives (see engines.BACKENDS)
 
     def headers(self, caller: str, **extra: str) -> dict[str, str]:
         token = self.tokens[caller]
@@ -106,13 +107,24 @@ def _ok(response: requests.Response) -> requests.Response:
     return response
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """One ``eti serve`` over the demo, allowed to call SERVICE on itself, with the five
-    callers set up through its API (see the module docstring)."""
-    store_dir = tmp_path_factory.mktemp("enforcement") / "store"
-    made = prepare_store(store_dir)
-    store = OxigraphStore(store_dir)
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Live]:
+    """One ``eti serve`` over the demo (in each store: embedded, oxigraph serve, Virtuoso),
+    allowed to call SERVICE on itself, with the five callers set up through its API (see
+    the module docstring)."""
+    where = backend(request.param, tmp_path_factory.mktemp("enforcement"))
+    try:
+        yield from _serve(where, request.param)
+    finally:
+        where.close()  # also when setting up failed half-way
+
+
+def _serve(where: Backend, kind: str) -> Iterator[Live]:
+    """The body of ``live`` over one backend."""
+    made = where.prepare()
+    store = where.open()
     table = TokenTable(store)
     helsenorge = table.create("channel", channel=CHANNELS + "helsenorge")[1]
     kommune = table.create("channel", channel=CHANNELS + "flekkefjord-kommune-no")[1]
@@ -122,7 +134,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     # the test's anonymous client and the server's own SERVICE calls share 127.0.0.1: a
     # share of two lets a SERVICE-self query (outer + inner request) through
     env = {"ETI_SERVICE_ALLOW": base + "/sparql", "ETI_PER_CALLER_QUERIES": "2"}
-    url, proc = start_server(store_dir, env=env, port=port)
+    url, proc = where.serve(env=env, port=port)
     try:
         live = Live(
             url,
@@ -133,6 +145,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 "expired": helsenorge,
                 "terminated": kommune,
             },
+            kind,
         )
         mine = _ok(
             requests.get(url + "/api/agreements", headers=live.headers("active"), timeout=TIMEOUT)
@@ -214,8 +227,10 @@ def _gsp_get(live: Live, caller: str) -> bool:
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("form", FORMS)
 def test_content_is_read_only_under_an_agreement_in_force(
-    live: Live, form: str, caller: str
+    live: Live, form: str, caller: str, request: pytest.FixtureRequest
 ) -> None:
+    if live.engine == "virtuoso" and form == "GRAPH-iri" and caller != "active":
+        request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_BUGS["graph-iri"], strict=True))
     if form == "DESCRIBE-iri":
         seen = _describe(live, caller)
     elif form == "GSP-GET":
@@ -228,9 +243,13 @@ def test_content_is_read_only_under_an_agreement_in_force(
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_service_to_itself_reaches_public_metadata(live: Live, caller: str) -> None:
+def test_service_to_itself_reaches_public_metadata(
+    live: Live, caller: str, request: pytest.FixtureRequest
+) -> None:
     """The control of SERVICE-self: the call works (the product's public description comes
     back), so the closed content it does not return is withheld, not lost to an error."""
+    if live.engine == "virtuoso" and caller == "anonymous":
+        request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_BUGS["service"], strict=False))
     query = (
         f"ASK {{ SERVICE <{live.url}/sparql> {{ <{PRODUCT}> "
         "<https://w3id.org/eti#isAuthoritativeSourceFor> ?service } }"

@@ -264,12 +264,17 @@ def _canonical(nquads: bytes) -> ox.Dataset:
 
 
 def test_remote_load_keeps_a_blank_node_shared_across_batches_one_node(
-    store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch
+    store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """Regression: the remote store sent a load as INSERT DATA requests of 20,000 quads,
     and each request gives blank node labels fresh nodes: a ``_:b`` in 25,000 quads came
     back as two nodes, and a dump restored into ``oxigraph serve`` differed."""
+    from engines import VIRTUOSO_BUGS
+
     from eti.catalogue.store import RemoteStore
+
+    if store.engine == "virtuoso":  # one blank node in two graphs of one request
+        request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_BUGS["bnode-graphs"], strict=True))
 
     monkeypatch.setattr(RemoteStore, "batch_size", 7)
     g = "<urn:test:g>"

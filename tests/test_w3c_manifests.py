@@ -36,7 +36,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
-from conftest import SHARED, prepare_store, start_server, stop
+from conftest import SHARED, stop
+from engines import BACKENDS, backend
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
@@ -148,14 +149,18 @@ def _case_id(case: Case) -> str:
 # --- the server -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def w3c_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """``eti serve`` on a fresh store (no demo) and its admin token."""
-    store_dir = tmp_path_factory.mktemp("w3c") / "store"
-    tokens = prepare_store(store_dir, demo=False)
-    url, proc = start_server(store_dir)
-    yield url, tokens["admin"]
-    stop(proc)
+@pytest.fixture(scope="module", params=BACKENDS)
+def w3c_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """``eti serve`` on a fresh store (no demo) of each kind (embedded, oxigraph serve,
+    Virtuoso), its admin token and the kind."""
+    where = backend(request.param, tmp_path_factory.mktemp("w3c"))
+    try:
+        tokens = where.prepare(demo=False)
+        url, proc = where.serve()
+        yield url, tokens["admin"], request.param
+        stop(proc)
+    finally:
+        where.close()  # also when setting up failed half-way
 
 
 def is_update(request: Request) -> bool:
@@ -357,16 +362,22 @@ def run_sd_case(case: Case, base: str, token: str) -> None:
         raise AssertionError(f"no runner for the service description case {case.name}")
 
 
+# Cases Virtuoso 7.2.5 cannot pass, with the engine's fault (see docs/deploy.md)
+VIRTUOSO_CASES: dict[str, str] = {}
+
+
 # --- the test -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("case", CASES or [None], ids=_case_id if CASES else None)
-def test_w3c_case(case: Case | None, w3c_server) -> None:  # type: ignore[no-untyped-def]
+def test_w3c_case(case: Case | None, w3c_server, request: pytest.FixtureRequest) -> None:  # type: ignore[no-untyped-def]
     if case is None:
         pytest.skip("../shared/conformance/sparql-protocol is absent")
     if _case_id(case) in DEVIATIONS:
         pytest.xfail(DEVIATIONS[_case_id(case)])
-    base, token = w3c_server
+    base, token, kind = w3c_server
+    if kind == "virtuoso" and _case_id(case) in VIRTUOSO_CASES:
+        request.applymarker(pytest.mark.xfail(reason=VIRTUOSO_CASES[_case_id(case)], strict=True))
     if case.kind == "sd":
         run_sd_case(case, base, token)
         return
