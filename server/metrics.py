@@ -15,6 +15,7 @@ every process's (its multiprocess mode): several worker processes answer as one
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 
@@ -29,6 +30,8 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 REJECTED_BY_STATUS = {401: "unauthorized", 403: "forbidden", 413: "too_large", 429: "overloaded"}
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# a whole value as /metrics always wrote it ("3", not "3.0"): clients read counts as integers
+_INTEGRAL = re.compile(r" (-?\d+)\.0$", re.MULTILINE)
 
 
 class Metrics:
@@ -133,7 +136,7 @@ class Metrics:
         shown = CollectorRegistry(auto_describe=False)
         shown.register(_AsBefore(source))
         shown.register(_Scraped(workers, answers))
-        return generate_latest(shown).decode("utf-8")
+        return _INTEGRAL.sub(r" \1", generate_latest(shown).decode("utf-8"))
 
 
 def _bound(value: str) -> str:
