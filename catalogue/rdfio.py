@@ -380,9 +380,11 @@ def from_rdflib(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def to_rdflib_graph(triples: Iterable[ox.Quad | ox.Triple]) -> rdflib.Graph:
-    """An rdflib Graph of the triples (graph names dropped: the union)."""
-    graph = rdflib.Graph()
+def to_rdflib_graph(triples: Iterable[ox.Quad | ox.Triple], *, bare: bool = False) -> rdflib.Graph:
+    """An rdflib Graph of the triples (graph names dropped: the union). ``bare``: a graph
+    only read triple by triple (e.g. handed to the validator, which copies it): no
+    prefixes bound and a store without contexts, ~2x cheaper to fill and read."""
+    graph = rdflib.Graph(store="SimpleMemory", bind_namespaces="none") if bare else rdflib.Graph()
     for t in triples:
         graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     return graph

@@ -124,7 +124,7 @@ def _graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     from .validation import quiet_ill_typed_literals
 
     with quiet_ill_typed_literals():  # an ill-typed literal is a finding, not a traceback
-        return rdfio.to_rdflib_graph(triples)
+        return rdfio.to_rdflib_graph(triples, bare=True)  # validate copies it
 
 
 def _current(store: Store, graph: str, changes: Mapping[str, Sequence | None]) -> list:

@@ -376,3 +376,15 @@ def test_comparison_sees_a_missing_result(context: Graph) -> None:
     assert other.results
     other.results = other.results[1:]
     assert any(d.startswith("results") for d in differences(reference, other, data, context))
+
+
+def test_turbo_shapes_are_compiled_once_not_per_validation(context: Graph) -> None:
+    """Compiling the shapes for turbo walked the whole shapes graph in Python on every
+    validate call (more than validating a product cost); it is done once per shapes graph."""
+    data = Graph().parse(CASES / "dprod" / "product-bad.ttl")
+    first = validate(data, as_of=AS_OF, context=context, engine="turbo")
+    compiled = validation.engines._compiled.cache_info().misses
+    again = validate(data, as_of=AS_OF, context=context, engine="turbo")
+    assert validation.engines._compiled.cache_info().misses == compiled
+    assert first.engine == again.engine == "turbo"
+    assert again.results == first.results

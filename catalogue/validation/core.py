@@ -142,7 +142,7 @@ def _validate(
     chosen = engines.check(engine)
     shapes = _shape_set(selected)
 
-    work = _WorkGraph()
+    work = _WorkGraph(store="SimpleMemory")  # no contexts to keep: adds and reads ~2x faster
     in_data: set[Node] = set()
     data_subjects: set[Node] = set()
     referenced: set[Node] = set()  # IRIs whose vocabulary triples are merged
@@ -225,15 +225,11 @@ def _validate(
             types = sorted(_qname(t) for t in work.objects(r.resource, RDF.type))
             labels[r.resource] = ", ".join(types)
 
-    products_and_datasets = [
-        s
-        for s in data_subjects
-        if isinstance(s, URIRef)
-        and (
-            (s, RDF.type, URIRef(_DPROD + "DataProduct")) in work
-            or (s, RDF.type, URIRef(_DCAT + "Dataset")) in work
-        )
-    ]
+    # the typed ones looked up once, not every data subject's types (the order does not
+    # matter: score_resources sorts)
+    typed = set(work.subjects(RDF.type, URIRef(_DPROD + "DataProduct")))
+    typed.update(work.subjects(RDF.type, URIRef(_DCAT + "Dataset")))
+    products_and_datasets = [s for s in typed if isinstance(s, URIRef) and s in data_subjects]
     progress(STAGES[3])
     quality = score_resources(work, products_and_datasets, results)
     report_obj = Report(

@@ -15,6 +15,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 from rdflib.term import Node
 
+from .shapes import _WorkGraph
+
 ENGINES: tuple[str, ...] = ("auto", "pyshacl", "turbo")
 """``engine=`` values of :func:`validate`: ``auto`` uses pyshacl-turbo for large
 inputs when it is installed and pySHACL otherwise; the others force one."""
@@ -68,6 +70,10 @@ _OPTIONS: dict[str, Any] = {
 
 
 def _run_pyshacl(work: Graph, shapes: Graph) -> Graph:
+    if not work.store.context_aware:  # pySHACL reads its data graph as a Dataset
+        copy = _WorkGraph()
+        copy += work
+        work = copy
     with _lock:
         # pySHACL briefly monkey-patches rdflib (Literal truth values) while it
         # loads a shapes graph; runs are serialised so one run never sees
