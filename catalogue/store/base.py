@@ -3,6 +3,7 @@ binding values into SPARQL texts (never pasted from user text)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from abc import ABC, abstractmethod
@@ -55,6 +56,41 @@ def graph_terms(names: Sequence[str]) -> list[ox.NamedNode | ox.DefaultGraph]:
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)
+def _template(
+    sparql: str, names: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[tuple[int, str], ...], tuple[str, ...]]:
+    """The tokens of ``sparql`` once per text and set of bound names (the project's
+    ``.rq`` texts are few, and tokenising them was a sixth of a registration's work):
+    the parts, which of them take a bound value, and the bound names kept as variables
+    (the projection, ORDER/GROUP BY)."""
+    parts: list[str] = []
+    slots: list[tuple[int, str]] = []
+    projected: set[str] = set()
+    in_projection = after_where = in_modifiers = False
+    depth = 0
+    for match in TOKEN.finditer(sparql):
+        kind, value = match.lastgroup, match.group()
+        if kind == "word" and value.upper() == "SELECT" and depth == 0:
+            in_projection = True
+        elif kind == "word" and value.upper() == "WHERE" and depth == 0:
+            in_projection, after_where = False, True
+        elif kind == "other" and value == "{":
+            in_projection = False
+            depth += 1
+        elif kind == "other" and value == "}":
+            depth -= 1
+            if depth == 0 and after_where:
+                in_modifiers = True
+        if kind == "var" and value[1:] in names:
+            if in_projection or in_modifiers:
+                projected.add(value[1:])
+            else:
+                slots.append((len(parts), value[1:]))
+        parts.append(value)
+    return tuple(parts), tuple(slots), tuple(sorted(projected))
+
+
 def bind_inline(sparql: str, bindings: Mapping[str, Term] | None) -> str:
     """``sparql`` with each bound variable replaced by its value, as pyoxigraph serialises
     it (never pasted from user text), wherever the variable occurs as a token — except in a
@@ -73,34 +109,20 @@ def bind_inline(sparql: str, bindings: Mapping[str, Term] | None) -> str:
         if not isinstance(term, ox.NamedNode | ox.Literal):
             raise TypeError(f"?{name}: only IRIs and literals can be bound, not {term!r}")
         terms[name] = str(term)  # N-Triples syntax, escaped by pyoxigraph
-    out: list[str] = []
-    projected: set[str] = set()  # kept as variables: the projection, ORDER/GROUP BY
-    in_projection = after_where = in_modifiers = False
-    depth = 0
-    for match in TOKEN.finditer(sparql):
-        kind, value = match.lastgroup, match.group()
-        if kind == "word" and value.upper() == "SELECT" and depth == 0:
-            in_projection = True
-        elif kind == "word" and value.upper() == "WHERE" and depth == 0:
-            in_projection, after_where = False, True
-        elif kind == "other" and value == "{":
-            in_projection = False
-            depth += 1
-        elif kind == "other" and value == "}":
-            depth -= 1
-            if depth == 0 and after_where:
-                in_modifiers = True
-        if kind == "var" and value[1:] in terms:
-            if in_projection or in_modifiers:
-                projected.add(value[1:])
-            else:
-                value = terms[value[1:]]
-        out.append(value)
+    names = frozenset(terms)
+    # the shipped texts are short; a long text (not one of ours) is not kept
+    tokens = (
+        _template(sparql, names) if len(sparql) <= 20_000 else _template.__wrapped__(sparql, names)
+    )
+    parts, slots, projected = tokens
+    out = list(parts)
+    for index, name in slots:
+        out[index] = terms[name]
     text = "".join(out)
     match = _WHERE.search(text)
     if match is None:
         raise ValueError("a query with bindings needs a 'WHERE {' group")
-    binds = "".join(f" BIND ({terms[n]} AS ?{n})" for n in sorted(projected))
+    binds = "".join(f" BIND ({terms[n]} AS ?{n})" for n in projected)
     return text[: match.end()] + binds + " " + text[match.end() :]
 
 
