@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 
 from eti.catalogue import clock, sparqlguard
 from eti.catalogue.core import Catalogue
+from eti.catalogue.store import OxigraphStore
 
 from .metrics import Metrics
 
@@ -121,7 +122,10 @@ class LeanAnswers:
         self.catalogue = catalogue
         self.metrics = metrics
         self.max_bytes = max_bytes
-        self.enabled = max_bytes > 0 and catalogue.answers is not None
+        # the embedded store only: a remote store's generation is a query to the store
+        # (a kept answer would cost one, and a store gone away would fail it here)
+        local = isinstance(catalogue.store, OxigraphStore)
+        self.enabled = max_bytes > 0 and catalogue.answers is not None and local
         self._kept: OrderedDict[tuple, Kept] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()

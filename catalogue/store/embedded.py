@@ -48,38 +48,39 @@ class OxigraphStore(Store):
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
         self._write_lock = threading.Lock()
         self.on_write: list[Callable[[], None]] = []
-        self._flush_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # the counter and the timer only
+        self._flushing = threading.Lock()
         self._pending = 0
         self._timer: threading.Timer | None = None
 
     def _written(self) -> None:
         # Read-only handles in other processes (the query workers) replay the write-ahead
         # log when they open: keep it short by flushing soon after a burst of writes, off
-        # the write path (a flush costs ~50 ms whatever its size).
+        # the write path (a flush costs ~50 ms whatever its size). The counter's lock is
+        # never held while a flush runs, so a write does not wait for the timer's flush.
         self.generation += 1
         if self.path is not None:
             with self._flush_lock:
                 self._pending += 1
-                if self._pending >= FLUSH_EVERY:
-                    self._flush_locked()
-                elif self._timer is None:
-                    self._timer = threading.Timer(FLUSH_AFTER, self._flush_soon)
+                now = self._pending >= FLUSH_EVERY
+                if not now and self._timer is None:
+                    self._timer = threading.Timer(FLUSH_AFTER, self._flush)
                     self._timer.daemon = True
                     self._timer.start()
+            if now:
+                self._flush()
         for listener in self.on_write:
             listener()
 
-    def _flush_soon(self) -> None:
+    def _flush(self, force: bool = False) -> None:
         with self._flush_lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._pending:
-            self._pending = 0
-            self._store.flush()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            pending, self._pending = self._pending, 0
+        if pending or force:
+            with self._flushing:  # one flush at a time; writes go on meanwhile
+                self._store.flush()
 
     @property
     def raw(self) -> ox.Store:
@@ -184,9 +185,7 @@ class OxigraphStore(Store):
 
     def flush(self) -> None:
         """Write the memtable to disk now (writes are already durable in the log)."""
-        with self._flush_lock:
-            self._pending = max(self._pending, 1)
-            self._flush_locked()
+        self._flush(force=True)
 
     def close(self) -> None:
         if self.path is not None:
