@@ -161,9 +161,8 @@ def for_caller(store: Store, who: Identity) -> list[Agreement]:
     if who.role == "channel" and who.channel:
         return _agreements(store, "agreements-all", {"assignee": _node(who.channel)})
     if who.role == "steward" and who.org:
-        # the assigner's organisation number comes from the agents graph (an OPTIONAL in
-        # the query), so the organisation is matched here, not bound in the query
-        return [a for a in _agreements(store, "agreements-all", {}) if a.orgnr == who.org]
+        # the assigner's organisation number comes from the agents graph
+        return _agreements(store, "agreements-of-organisation", {"orgnr": ox.Literal(who.org)})
     if who.role == "admin":
         return _agreements(store, "agreements-all", {})
     return []

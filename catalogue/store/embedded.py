@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from .. import rdfio
 from .base import (
+    STORE_GRAPH,
     Progress,
     ProgressReader,
     QuerySyntaxError,
@@ -182,6 +183,18 @@ class OxigraphStore(Store):
                 raise rdfio.RdfInputError(str(exc), source=str(source)) from None
             self._written()
             return len(self._store)
+
+    def named_graphs(self) -> list[str]:
+        """Names of the non-empty named graphs, sorted: read from the engine's graph index
+        and checked one by one (a ``SELECT DISTINCT ?g`` reads every quad: most of an
+        admin's first read at 100,000 products); the index keeps emptied graphs."""
+        names = []
+        for graph in self._store.named_graphs():
+            if graph.value == STORE_GRAPH or not isinstance(graph, ox.NamedNode):
+                continue
+            if next(self._store.quads_for_pattern(None, None, None, graph), None) is not None:
+                names.append(graph.value)
+        return sorted(names)
 
     def flush(self) -> None:
         """Write the memtable to disk now (writes are already durable in the log)."""
