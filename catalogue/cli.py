@@ -26,7 +26,7 @@ from .config import Settings
 from .core import Catalogue, QueryRefused
 from .graphs import rebuild_public, rebuild_read
 from .namespaces import PUBLIC, READ
-from .store import ProgressReader, QuerySyntaxError, Store, StoreError
+from .store import GraphRefused, ProgressReader, QuerySyntaxError, Store, StoreError
 from .writes import RuleBroken, WriteError
 
 EXIT_OK, EXIT_RULE, EXIT_INPUT = 0, 1, 2
@@ -91,7 +91,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(str(exc))
         except QuerySyntaxError as exc:
             fail(f"the query does not parse: {exc}")
-        except QueryRefused as exc:
+        except (QueryRefused, GraphRefused) as exc:
             fail(f"the query is refused: {exc}")
         except StoreError as exc:
             fail(str(exc))

@@ -292,6 +292,9 @@ def run(sparql: str, *, shift: int = 0, **options: Any) -> Answer:
         metrics.current().reject("service_refused")
         fail(400, "Query refused", str(exc))
     except QueryFailed as exc:
+        if exc.kind == "refused":  # a graph the store engine cannot keep out of the view
+            metrics.current().reject("graph_refused")
+            fail(400, "Query refused", str(exc))
         if exc.kind == "syntax":
             fail(400, "Query syntax error", _shift_position(str(exc), shift))
         if exc.kind == "query":  # e.g. a function the engine does not have
