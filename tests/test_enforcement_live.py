@@ -317,6 +317,44 @@ def test_virtuoso_graph_iri_outside_the_view_leaked_closed_content(
         assert not shows(response.json()), response.text  # type: ignore[operator]
 
 
+BOUND_GRAPH_VARIABLE = {
+    "VALUES-COUNT": f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ <{CONTENT}> }} "
+    "GRAPH ?g { ?s ?p ?o } }",
+    "BIND-ASK": f"ASK {{ BIND (<{CONTENT}> AS ?g) GRAPH ?g "
+    f"{{ <{ITEM}> a <http://purl.org/vocab/cpsv#PublicService> }} }}",
+    "FILTER-constant": "SELECT (1 AS ?one) WHERE { GRAPH ?g "
+    f"{{ <{ITEM}> a <http://purl.org/vocab/cpsv#PublicService> }} FILTER (?g = <{CONTENT}>) }}",
+    "subquery-projection": f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT (<{CONTENT}> AS ?g) "
+    "WHERE { } } GRAPH ?g { ?s ?p ?o } }",
+}
+
+
+@pytest.mark.parametrize("shape", BOUND_GRAPH_VARIABLE)
+def test_virtuoso_graph_variable_fixed_to_a_closed_graph_leaked_closed_content(
+    live: Live, shape: str
+) -> None:
+    """GRAPH ?g with ?g fixed to the closed graph elsewhere in the query: Virtuoso 7.2.5
+    read it as GRAPH <closed> (the same leak), so there the query is refused (400 naming
+    ?g); elsewhere the named graphs confine it and the answer shows nothing."""
+    response = requests.post(
+        live.url + "/sparql",
+        data={"query": BOUND_GRAPH_VARIABLE[shape]},
+        headers=live.headers("none", Accept="application/sparql-results+json"),
+        timeout=TIMEOUT,
+    )
+    if live.engine == "virtuoso":
+        assert response.status_code == 400, (response.status_code, response.text)
+        assert REFUSED_ON_VIRTUOSO in response.text and "GRAPH ?g" in response.text
+        return
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    if "boolean" in answer:
+        assert answer["boolean"] is False, response.text
+    else:
+        rows = answer["results"]["bindings"]
+        assert not rows or rows[0].get("n", {}).get("value") == "0", response.text
+
+
 def test_virtuoso_graph_iri_inside_the_view_is_answered(live: Live) -> None:
     """The control: the caller with an agreement names the same graph and reads it, on
     every engine (the refusal is of graphs outside the view, not of GRAPH <iri>)."""

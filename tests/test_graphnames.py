@@ -53,6 +53,32 @@ def test_graph_variables_and_text_that_only_looks_like_graph_are_not_refused() -
         refuse_outside(text, [OPEN])
 
 
+FIXED = {
+    "VALUES": f"SELECT * {{ VALUES ?g {{ <{CLOSED}> }} GRAPH ?g {{ {T} }} }}",
+    "VALUES after": f"SELECT * {{ GRAPH ?g {{ {T} }} }} VALUES ?g {{ <{CLOSED}> }}",
+    "BIND": f"ASK {{ BIND (<{CLOSED}> AS ?g) GRAPH ?g {{ {T} }} }}",
+    "FILTER": f"SELECT * {{ GRAPH ?g {{ {T} }} FILTER (?g = <{CLOSED}>) }}",
+    "triple": f"SELECT * {{ <urn:x> <urn:p> ?g . GRAPH ?g {{ {T} }} }}",
+    "subquery": f"SELECT * {{ {{ SELECT (<{CLOSED}> AS ?g) {{ }} }} GRAPH ?g {{ {T} }} }}",
+}
+
+
+@pytest.mark.parametrize("shape", FIXED)
+def test_graph_variable_also_used_elsewhere_is_refused(shape: str) -> None:
+    with pytest.raises(GraphRefused, match=r"GRAPH \?g is also used elsewhere"):
+        refuse_outside(FIXED[shape], [OPEN, CLOSED])
+
+
+def test_graph_variable_only_named_around_the_match_is_sent() -> None:
+    for text in (
+        f"SELECT ?g (COUNT(*) AS ?n) {{ GRAPH ?g {{ {T} }} }} GROUP BY ?g ORDER BY ?g",
+        f"SELECT (STR(?g) AS ?name) {{ GRAPH ?g {{ {T} }} }}",
+        f"CONSTRUCT {{ ?s ?p ?g }} WHERE {{ GRAPH ?g {{ {T} }} }}",
+        f"SELECT * {{ GRAPH ?g {{ {T} }} GRAPH ?g {{ ?o ?p ?s }} }}",
+    ):
+        refuse_outside(text, [OPEN])
+
+
 def test_a_text_the_parser_cannot_read_is_refused() -> None:
     with pytest.raises(GraphRefused, match="could not be read"):
         refuse_outside(f"SELECT * WHERE {{ GRAPH <{CLOSED}> {{ {T} }}", [CLOSED])

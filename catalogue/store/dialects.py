@@ -217,9 +217,9 @@ class Virtuoso(Dialect):
         if default_graph is not None:
             default_graph = self._graphs(default_graph) or [_NONE]
         if named_graphs is not None:
-            # a caller's dataset: GRAPH <g> outside it would still match here (a read
-            # leak of the engine), so such a query is refused, decided on its parse;
-            # the filters of ``_confine`` stay as a second fence
+            # a caller's dataset: GRAPH <g> outside it (or GRAPH ?g with ?g fixed to
+            # <g>) would still match here (a read leak of the engine), so such a query
+            # is refused, decided on its parse; ``_confine``'s filters stay as a second fence
             allowed = set(self._graphs(named_graphs))
             refuse_outside(sparql, allowed)
             sparql = _confine(sparql, allowed)
