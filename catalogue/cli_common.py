@@ -19,7 +19,7 @@ from . import rdfio, remote
 from .auth import Identity
 from .config import Settings
 from .core import Catalogue, QueryRefused
-from .store import QuerySyntaxError, StoreError
+from .store import GraphRefused, QuerySyntaxError, StoreError
 
 EXIT_OK, EXIT_RULE, EXIT_INPUT = 0, 1, 2
 LOCAL_ADMIN = Identity(role="admin", name="cli")
@@ -83,7 +83,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(str(exc))
         except QuerySyntaxError as exc:
             fail(f"the query does not parse: {exc}")
-        except QueryRefused as exc:
+        except (QueryRefused, GraphRefused) as exc:
             fail(f"the query is refused: {exc}")
         except StoreError as exc:
             fail(str(exc))

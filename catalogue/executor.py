@@ -32,7 +32,7 @@ import pyoxigraph as ox
 
 from . import clock, netless
 from .results import GRAPH_MEDIA, SOLUTION_MEDIA, write_boolean, write_graph, write_solutions
-from .store import StoreError, StoreTimeout, graph_terms
+from .store import GraphRefused, StoreError, StoreTimeout, graph_terms
 
 CHUNK = 64 * 1024
 REOPEN_ATTEMPTS = 5
@@ -47,7 +47,8 @@ class Overloaded(RuntimeError):
 
 
 class QueryFailed(RuntimeError):
-    """The engine refused the query; ``kind`` is 'syntax' or 'store'."""
+    """The engine refused the query; ``kind`` is 'syntax', 'query', 'refused' (the
+    store would not send it: ``GraphRefused``) or 'store'."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -400,6 +401,8 @@ class InlineRunner:
             raise QueryTimeout(f"the query ran longer than {limit:g} s") from None
         except StoreError as exc:  # the store, not the query: 503, not 400
             raise QueryFailed("store", str(exc)) from None
+        except GraphRefused as exc:
+            raise QueryFailed("refused", str(exc)) from None
         except (SyntaxError, ValueError) as exc:
             raise QueryFailed("syntax", str(exc)) from None
         except RuntimeError as exc:

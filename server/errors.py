@@ -83,6 +83,9 @@ def problem_of(exc: Exception) -> Problem:
             )
         if exc.kind == "query":  # e.g. a function the engine does not have
             return Problem(400, "Query error", str(exc))
+        if exc.kind == "refused":  # a graph the store engine cannot keep out of the view
+            metrics.current().reject("graph_refused")
+            return Problem(400, "Query refused", str(exc))
         return _busy("Store unavailable", exc, "1")
     if isinstance(exc, QueryTimeout):
         metrics.current().timeout()

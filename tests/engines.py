@@ -28,9 +28,8 @@ VIRTUOSO_BUGS = {
     "output' (and BNODE() is 'not implemented', so no rewrite keeps the node one)",
     "graph-iri": "Virtuoso 7.2.5 bug, a READ LEAK: with named-graph-uri (or FROM NAMED) "
     "not naming <g>, ASK / COUNT / a pattern of constants inside GRAPH <g> { ... } still "
-    "match <g>'s triples (even with FILTER(false) in the group); the dialect's rewrites "
-    "(FROM dropped, GRAPH groups filtered, ASK as SELECT) do not stop it. Do not serve "
-    "callers with restricted views from Virtuoso 7.2.5 (docs/deploy.md)",
+    "match <g>'s triples (even with FILTER(false) in the group). The Virtuoso dialect "
+    "therefore refuses (400) a query naming such a <g> (catalogue/store/graphnames.py)",
     "kill": "OPEN, cause not found: after SIGKILLs of Virtuoso 7.2.5 under the writers, an "
     "agreement acknowledged (201/200) read back 404 (a plain INSERT DATA acknowledged "
     "before a SIGKILL survives its restart; agreement writes are multi-operation updates "
@@ -39,10 +38,11 @@ VIRTUOSO_BUGS = {
     "literal ('PLEIEPENGAR og bostøtte') that it finds in the same literal written in the "
     "query: eti:textScore there counts such a word unmatched (0.5 where the embedded "
     "engine and oxigraph serve give 1.0)",
-    "service": "observed on Virtuoso 7.2.5 (which runs SERVICE itself in remote mode): the "
-    "anonymous caller's SERVICE call back to eti serve gives no solution while the four "
-    "callers with tokens get theirs; likely the call, from 127.0.0.1 like the outer request, "
-    "is refused by the per-caller limit and Virtuoso reads the refusal as no solution",
+    "service": "observed on Virtuoso 7.2.5 (which runs SERVICE itself in remote mode): "
+    "the query it sends back to eti serve names the outer default graph as GRAPH "
+    "<urn:eti:graph:read>, outside the anonymous inner caller's named graphs: that inner "
+    "query was answered empty (before the dialect's refusal) and is now refused (400), "
+    "which Virtuoso reports as a failure of the outer query (503)",
 }
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt")

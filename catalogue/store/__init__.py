@@ -17,6 +17,7 @@ from pathlib import Path
 from .base import (
     DEFAULT_GRAPH,
     RESULT_FORMATS,
+    GraphRefused,
     Progress,
     ProgressReader,
     QuerySyntaxError,
@@ -37,6 +38,7 @@ __all__ = [
     "FLUSH_AFTER",
     "FLUSH_EVERY",
     "RESULT_FORMATS",
+    "GraphRefused",
     "OxigraphStore",
     "Progress",
     "ProgressReader",

@@ -45,6 +45,11 @@ class QuerySyntaxError(ValueError):
     """A query or update that does not parse; ``str()`` has the parser's message."""
 
 
+class GraphRefused(ValueError):
+    """A query refused before it reaches the engine: it names a graph the engine would
+    not keep out of the caller's view (``graphnames``)."""
+
+
 DEFAULT_GRAPH = ""  # the store's default graph, where a list of graph names needs it
 
 

@@ -32,6 +32,7 @@ import requests
 
 from .base import DEFAULT_GRAPH, STORE_GRAPH, TOKEN, Result, StoreTimeout
 from .batches import insert_data, quad_text, split_ground
+from .graphnames import refuse_outside
 
 GENERATION = "urn:eti:store:generation"
 VIRTUOSO_DEFAULT = "urn:eti:graph:default"
@@ -216,7 +217,12 @@ class Virtuoso(Dialect):
         if default_graph is not None:
             default_graph = self._graphs(default_graph) or [_NONE]
         if named_graphs is not None:
-            sparql = _confine(sparql, set(self._graphs(named_graphs)))
+            # a caller's dataset: GRAPH <g> outside it (or GRAPH ?g with ?g fixed to
+            # <g>) would still match here (a read leak of the engine), so such a query
+            # is refused, decided on its parse; ``_confine``'s filters stay as a second fence
+            allowed = set(self._graphs(named_graphs))
+            refuse_outside(sparql, allowed)
+            sparql = _confine(sparql, allowed)
         if form_of(sparql) == "ASK":
             sparql = _ask_as_select(sparql)
         form = super().query_form(sparql, default_graph, named_graphs, timeout)
