@@ -46,6 +46,7 @@ import inspect
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -184,10 +185,12 @@ class Bench:
         eti = peers.start_eti(
             store,
             self.work,
-            # the bench's one client stands for many users: no per-caller share or
-            # shorter anonymous limit (they would measure the fairness rules, not speed)
+            # the bench's one client stands for many users: no per-caller share, shorter
+            # anonymous limit or short wait for a free query worker (a 503 with Retry-After
+            # after 5 s of queueing: they would measure the fairness rules, not speed)
             env={
                 "ETI_QUERY_TIMEOUT": str(a.eti_query_timeout),
+                "ETI_QUERY_QUEUE_WAIT": str(4 * a.eti_query_timeout),
                 "ETI_QUERY_TIMEOUT_ANONYMOUS": str(a.eti_query_timeout),
                 "ETI_PER_CALLER_QUERIES": "1000",
                 "ETI_FEED_PAGE_SIZE": str(feed_bench.PAGE_SIZE),
@@ -431,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
         args.reps, args.duration, args.ask_duration = 1, 3.0, 2.0
         args.registrations, args.rdflib_budget = 8, 20.0
         args.caller_reps, args.search_reps, args.polls = 2, 2, 5
+    # stopped with SIGTERM (a background run): stop the servers it started on the way out
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
     bench = Bench(args)
     try:
         results = bench.run()
