@@ -93,9 +93,12 @@ soak: $(STAMP)
 	ETI_SOAK_KILLS=25 ETI_LOAD_SECONDS=60 ETI_FUZZ_EXAMPLES=2 ETI_FEED_OPS=1000 \
 	  $(BIN)/python -m pytest -s -q -p no:cacheprovider $(SOAK_TESTS) $(PYTEST_ARGS)
 
-# The benchmark (bench/, issue 8): ETI against oxigraph serve, rdflib-endpoint and pySHACL on a
-# generated catalogue of 10,000 products; BENCH_ARGS=--large for 100,000, --profile for py-spy
-# and pyinstrument profiles. Prints one table; writes bench/results/latest.json.
+# The benchmark (bench/, issues 8, 15, 18): ETI against oxigraph serve, rdflib-endpoint and
+# pySHACL on a generated catalogue of 10,000 products, every kind of caller, search and the
+# change feed; BENCH_ARGS=--large for 100,000, --profile for py-spy and pyinstrument profiles.
+# The generated data and the loaded stores are kept under bench/results (data/, stores/; keyed
+# by size, seed and generator), so only the first run generates and loads. Prints one table;
+# writes bench/results/latest.json and, after each phase, bench/results/partial-N.txt.
 BENCH_ROOT := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (apt)"; \
@@ -106,8 +109,8 @@ bench: $(STAMP)
 	  || $(BIN)/pip install --quiet rdflib-endpoint uvicorn py-spy pyinstrument
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-# The change feed at scale (issue 18): a channel's first sync of a generated catalogue and
-# the cost of a poll with nothing new; BENCH_FEED_ARGS=--products 100000 for the large run.
+# The change feed alone (issue 18; make bench reports it too): a channel's first sync of a
+# generated catalogue and the cost of a poll with nothing new; BENCH_FEED_ARGS=--products 100000.
 bench-feed: $(STAMP)
 	$(BIN)/python bench/feed_bench.py $(BENCH_FEED_ARGS)
 

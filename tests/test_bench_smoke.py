@@ -24,9 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import callers  # noqa: E402
+import feed_bench  # noqa: E402
 import generate  # noqa: E402
 import mix  # noqa: E402
 import peers  # noqa: E402
+import report  # noqa: E402
+import search_bench  # noqa: E402
+import storage  # noqa: E402
+import stores  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -192,17 +197,39 @@ def test_per_caller_rows_and_answers_equal_the_definition(generated: Path, tmp_p
             )
         finally:
             peer.stop()
+        searched = search_bench.measure(eti, params, reps=1)
+        followed = feed_bench.measure(eti, tmp_path / "mirror", polls=2)
     finally:
         eti.stop()
+    assert searched["first_status"] == 200
+    assert all(v[0] is not None for v in searched["times_ms"].values()), searched
+    # the anonymous follower got every product's description, and nothing new on a poll
+    assert followed["members"] >= 20 and followed["poll_changed"] == 0, followed
     for caller in callers.CALLERS:
         assert all(s == [200] for s in result["statuses"][caller].values()), result["statuses"]
     checks = [x for v in result["admin_check"].values() for x in v]
     assert checks and all(x["no_repeats"] and x["as_oxigraph"] for x in checks), checks
     result["chosen"] = chosen
     result["overhead"] = callers.run_tool("overhead", store_dir)
-    assert result["overhead"]["view_quads"] > 0  # the callers' reads built their views
+    over = result["overhead"]
+    assert over["view_quads"] > 0  # the callers' reads built their views
+    public = over["anonymous"]["by_graph"]["urn:eti:graph:public"]
+    opened = OxigraphStore(store_dir)
+    try:
+        assert public["quads"] == len(opened.triples(PUBLIC))
+    finally:
+        opened.close()
     rows: list[tuple] = []
     callers.table_rows({"callers": result}, lambda *cells: rows.append(cells))
+    run = {"callers": result, "catalogue": {"products": 20}, "search": searched, "feed": followed}
+    more: list[tuple] = []
+    for part in (storage, search_bench, feed_bench):
+        part.table_rows(run, lambda *cells: more.append(cells))
+    assert {r[0].split(",")[0] for r in more} >= {
+        "storage",
+        "search: one word",
+        "eti mirror: first sync",
+    }
     per_query = [r for r in rows if r[0].endswith(" (ms)") and "first read" not in r[0]]
     assert len(per_query) == 4 * len(mix.CALLER_NAMES)  # steward, channel, admin; admin vs oxigraph
     assert any(r[0].startswith("admin: no repeated row") and r[5] == "yes" for r in rows)
@@ -234,3 +261,58 @@ def generate_counts(folder: Path) -> dict:
     import json
 
     return json.loads((folder / "manifest.json").read_text())
+
+
+def test_a_snapshot_is_written_without_touching_the_kept_store(
+    generated: Path, tmp_path: Path
+) -> None:
+    """``stores.snapshot`` hard-links the table files: writing to the snapshot (and
+    compacting it) must leave the kept store as it was."""
+    kept = tmp_path / "kept"
+    store = OxigraphStore(kept)
+    store.load(generated / "catalogue.nq", ox.RdfFormat.N_QUADS)
+    before = len(store.triples(PUBLIC))
+    store.close()
+    copy = stores.snapshot(kept, tmp_path / "copy")
+    writable = ox.Store(str(copy))
+    writable.remove_graph(ox.NamedNode(PUBLIC))
+    writable.optimize()
+    writable.flush()
+    del writable
+    again = OxigraphStore(kept)
+    try:
+        assert len(again.triples(PUBLIC)) == before > 0
+    finally:
+        again.close()
+
+
+def test_the_table_has_a_row_for_every_part(generated: Path) -> None:
+    """``report.table`` turns a run's results into rows, the added parts included."""
+    manifest = generate_counts(generated)
+    run = {
+        "catalogue": manifest,
+        "search": {
+            "first_ms": 900.0,
+            "first_status": 200,
+            "rss_before_mib": 100.0,
+            "rss_after_mib": 130.0,
+            "times_ms": {"one word": [2.0, 3.0]},
+        },
+        "feed": {
+            "members": 20,
+            "pages": 1,
+            "mirror_quads": 900,
+            "first_sync_s": 1.5,
+            "members_per_s": 13,
+            "poll_ms": [4.0, 5.0],
+            "poll_changed": 0,
+        },
+        "front_rows": [
+            ("trivial ASK, front (q/s)", "1000", "oxigraph 2000", "0.5×", "≥ 0.5×", "yes")
+        ],
+    }
+    text, rows = report.table(run)
+    metrics = [r["metric"] for r in rows]
+    assert "search: index memory, 20 products (RSS MiB of eti serve)" in metrics
+    assert "eti mirror: one poll with no changes, 20 products (ms)" in metrics
+    assert "trivial ASK, front (q/s)" in metrics and "+30" in text
