@@ -7,6 +7,7 @@ it is removed, so a fixed cycle or split module cannot come back unnoticed."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import grimp
@@ -162,3 +163,16 @@ def test_no_module_grows_past_650_lines() -> None:
         assert lengths[name] <= ceiling, f"{name} grew to {lengths[name]} lines ({who})"
     long = sorted(name for name, n in lengths.items() if n > MAX_LINES and name not in TOO_LONG)
     assert long == [], f"over {MAX_LINES} lines: split into rooms of one purpose"
+
+
+def test_the_architecture_page_names_rooms_that_exist() -> None:
+    """docs/architecture.md sends a newcomer to rooms by path: each one it names exists
+    (a room moved or renamed without the page following fails here)."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`((?:catalogue|server|tests|shapes|ontology)/[\w./<>*-]+)`", text))
+    checked = [p for p in paths if "<" not in p and "*" not in p]
+    assert len(checked) >= 10, checked
+    missing = sorted(p for p in checked if not (ROOT / p.rstrip("/")).exists())
+    assert not missing, f"docs/architecture.md names rooms that do not exist: {missing}"
+    for module in ("search_page", "product_page", "steward", "lean", "front", "errors"):
+        assert (ROOT / "server" / f"{module}.py").exists(), module
