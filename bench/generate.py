@@ -583,7 +583,7 @@ def make_product(
 
 
 def record_triples(product: Product) -> list[Triple]:
-    """The catalogue record of version 1, as ``registry._record_ops`` writes it."""
+    """The catalogue record of version 1, as ``records.record_ops`` writes it."""
     record = iri(f"urn:eti:record:{product.ident}")
     this = iri(f"urn:eti:record:{product.ident}:v1")
     agent = iri("urn:eti:agent:demo-loader")

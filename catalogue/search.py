@@ -43,7 +43,7 @@ import pyoxigraph as ox
 
 from . import clock, queries
 from .namespaces import ETI, content_graph
-from .registry import record_stamp
+from .records import record_stamp
 from .store import Store
 from .textindex import Document, TextIndex, pick
 
