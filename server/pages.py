@@ -18,6 +18,7 @@ import secrets
 from datetime import date
 from typing import Any
 
+import flask_babel
 from flask import (
     Blueprint,
     Flask,
@@ -75,6 +76,7 @@ def _setup(state: Any) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
     )
+    i18n.init_app(app)
     app.jinja_env.filters["link_target"] = link_target
     app.jinja_env.globals.update(
         t=t,
@@ -103,6 +105,7 @@ def use_language(lang: str) -> str:
     """Let a template rendered by another blueprint (e.g. /ontology) fix the language."""
     if lang in i18n.LANGUAGES:
         g.lang, g.lang_fixed = lang, True
+        flask_babel.refresh()  # Flask-Babel keeps the locale it picked first for a request
     return ""
 
 

@@ -37,7 +37,7 @@ PRODUCT_RDF = media.media_types(datasets=False)
 def _duty(action: str, interval: str | None) -> str:
     """An ODRL duty in words: 'keep copies fresh (within P7D)'."""
     name = re.split(r"[/#]", action)[-1]
-    text = t(f"duty.{name}") if f"duty.{name}" in i18n.MESSAGES else label(action)
+    text = t(f"duty.{name}") if i18n.known(f"duty.{name}") else label(action)
     return f"{text} ({t('duty.within', interval=interval)})" if interval else text
 
 

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from eti.catalogue.namespaces import PREFIXES
 from eti.catalogue.registry import Version
 
-from .i18n import MESSAGES, t
+from .i18n import known, t
 
 # The parts of a product the form makes, by the end of their IRI.
 PARTS = {"": "diff.part.product", "/contact": "diff.part.contact", "/dataset": "diff.part.dataset"}
@@ -31,7 +31,7 @@ def _property(iri: str) -> str:
     """A property in words when the pages know it ("Title"), else its short name."""
     local = re.split(r"[#/]", iri)[-1]
     key = f"diff.prop.{local}"
-    return t(key) if key in MESSAGES else _compact(iri)
+    return t(key) if known(key) else _compact(iri)
 
 
 def _what(node: Any, product: str, offer: str) -> str:
