@@ -49,7 +49,8 @@ def _tests(text: str, words: str) -> list[str]:
 
 
 def _call(name: str, args: list[str]) -> str:
-    """The standard SPARQL for one call of ``eti:name`` with argument texts ``args``."""
+    """The standard SPARQL for one call of the catalogue function ``name`` (its local name in
+    the ETI namespace) with argument texts ``args``."""
     if name == "today":
         if args:
             raise FunctionRefused("eti:today() takes no argument")
