@@ -130,23 +130,31 @@ def get_offer(store: Store, iri: str) -> Offer | None:
 
 
 def _agreements(store: Store, query: str, bindings: dict) -> list[Agreement]:
+    """The agreements ``query`` finds, one entry per purpose its permissions name (one with
+    no purpose when they name none)."""
     out = []
     for row in store.query(queries.load(query), bindings=bindings):
-        out.append(
-            Agreement(
-                ident=row["g"].value.rsplit(":", 1)[-1],
-                iri=row["agreement"].value,
-                assigner=row["assigner"].value,
-                assignee=row["assignee"].value,
-                target=row["target"].value,
-                offer=row["offer"].value if row["offer"] is not None else None,
-                purpose=row["purpose"].value if row["purpose"] is not None else None,
-                start=date.fromisoformat(row["start"].value[:10]),
-                end=date.fromisoformat(row["end"].value[:10]),
-                status=row["status"].value.rsplit("#", 1)[-1],
-                orgnr=row["orgnr"].value if row["orgnr"] is not None else None,
+        graph = row["g"]
+        purposes = [
+            r["purpose"].value
+            for r in store.query(queries.load("agreement-purposes"), bindings={"g": graph})
+        ]
+        for purpose in purposes or [None]:
+            out.append(
+                Agreement(
+                    ident=graph.value.rsplit(":", 1)[-1],
+                    iri=row["agreement"].value,
+                    assigner=row["assigner"].value,
+                    assignee=row["assignee"].value,
+                    target=row["target"].value,
+                    offer=row["offer"].value if row["offer"] is not None else None,
+                    purpose=purpose,
+                    start=date.fromisoformat(row["start"].value[:10]),
+                    end=date.fromisoformat(row["end"].value[:10]),
+                    status=row["status"].value.rsplit("#", 1)[-1],
+                    orgnr=row["orgnr"].value if row["orgnr"] is not None else None,
+                )
             )
-        )
     return out
 
 

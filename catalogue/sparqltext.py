@@ -167,11 +167,11 @@ def dataset(
     view lists every graph of the catalogue). A graph outside the view is simply
     absent: it reads as empty.
     """
-    allowed = set(view)
     if default_graph_uri or named_graph_uri:
         wanted_default, wanted_named = default_graph_uri or [], named_graph_uri or []
     elif info.has_dataset:
         wanted_default, wanted_named = info.from_graphs, info.from_named
     else:
         return list(view), list(view) if info.uses_graph else []
+    allowed = set(view)  # only here: an admin's view lists every graph of the catalogue
     return ([g for g in wanted_default if g in allowed], [g for g in wanted_named if g in allowed])

@@ -191,14 +191,16 @@ def answer(graphs: list[str] | None = None) -> Response:
     catalogue = current_app.extensions["eti"]
     granted = []
     who = identity()
+    access = None
     if graphs is None:
         access = catalogue.access(who, purpose=purpose())
         graphs, granted = access.graphs, access.agreements
     tag, changed = None, None
     if request.method in ("GET", "HEAD"):  # SPARQL GET answers revalidate (ETag, 304)
         args = request.args
+        view = access.fingerprint() if access is not None else sorted(graphs)
         tag = conditional.generation_tag(
-            catalogue.store, text, solutions, graph, sorted(graphs), *args.lists()
+            catalogue.store, text, solutions, graph, view, *args.lists()
         )
         changed = conditional.write_time(catalogue.store)
         if hit := conditional.not_modified(tag, changed, {"Vary": "Accept"}):
@@ -213,6 +215,7 @@ def answer(graphs: list[str] | None = None) -> Response:
         named_graph_uri=request.values.getlist("named-graph-uri"),
         solutions_media=solutions or SOLUTIONS[0],
         graph_media=graph or GRAPHS[0],
+        access=access,
         **fair_share(who),
     )
     body = start(result)
