@@ -43,6 +43,7 @@ MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM, OWNERS, VIEWS)
 DERIVED = (PUBLIC, OPEN, READ, STAGED, VIEWS)  # recomputed from other graphs in every write
 MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest", VIEW_PREFIX)
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
+_VALUES_CHUNK = 500  # IRIs per VALUES block (each serialised by pyoxigraph, never pasted)
 WRITE_LOCK = threading.RLock()  # one write at a time: a read-modify-write never interleaves
 
 
@@ -140,9 +141,14 @@ def agents_named(store: Store, triples: Sequence[ox.Triple], changes: Mapping) -
         return list(changes[AGENTS] or [])
     named = {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
     named -= {t.subject for t in triples}
+    iris = sorted(named, key=str)
     out: list[ox.Triple] = []
-    for iri in sorted(named, key=str):
-        out += list(store.query(queries.load("agent-description"), bindings={"agent": iri}))
+    for start in range(0, len(iris), _VALUES_CHUNK):  # one query, not one per IRI
+        chunk = " ".join(str(iri) for iri in iris[start : start + _VALUES_CHUNK])
+        text = queries.load("agents-described").replace(
+            "VALUES ?agent { }", f"VALUES ?agent {{ {chunk} }}"
+        )
+        out += list(store.query(text))
     return out
 
 
