@@ -16,7 +16,7 @@ from tqdm import tqdm
 from . import demo, ownership, queries, rdfio, vocab
 from .cli_common import byte_progress, fail, guarded, open_catalogue, store_options
 from .config import Settings
-from .graphs import rebuild_public, rebuild_read
+from .graphs import ensure_opened, rebuild_public, rebuild_read
 from .namespaces import PUBLIC, READ
 from .store import ProgressReader, Store
 
@@ -175,6 +175,7 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
         elif not _holds(cat.store, READ):  # a dump from before "read" existed
             rebuild_read(cat.store)
         ownership.ensure(cat.store)  # a dump from before owners were kept
+        ensure_opened(cat.store)  # a dump from before "opened" was kept
     click.echo(f"restored {n} quads from {file}")
 
 

@@ -28,8 +28,9 @@ from .answercache import AnswerCache
 from .auth import Identity
 from .config import Settings
 from .executor import Answer, InlineRunner, Job, QueryPool
-from .graphs import READ_VIEW, collapse
+from .graphs import READ_VIEW, collapse, ensure_opened
 from .namespaces import (
+    OPENED,
     PREFIXES,
     READ,
     SYSTEM,
@@ -77,7 +78,7 @@ class Access:
 
 def _derived(graph: str) -> bool:
     """Graphs the catalogue derives from others (admins read their sources instead)."""
-    return graph in (VIEWS, "urn:eti:graph:staged") or graph.startswith(VIEW_PREFIX)
+    return graph in (VIEWS, OPENED, "urn:eti:graph:staged") or graph.startswith(VIEW_PREFIX)
 
 
 class QueryRefused(ValueError):
@@ -234,6 +235,8 @@ class Catalogue:
             done.update(demo.load(self.store, now=now))
         elif not empty and (claims := ownership.ensure(self.store)):
             done["ownership_claims"] = claims
+        if not empty and ensure_opened(self.store):
+            done["opened_recorded"] = 1
         return done
 
     def reads_content(

@@ -19,6 +19,7 @@ from . import queries
 from .namespaces import (
     AGENTS,
     OPEN,
+    OPENED,
     PUBLIC,
     READ,
     RECORDS,
@@ -32,7 +33,7 @@ from .store import Store, bind_inline
 PUBLISHED_PREFIX = "urn:eti:graph:product:"
 CONTENT_PREFIX = "urn:eti:graph:content:"
 READ_VIEW = (PUBLIC, OPEN, AGENTS, RECORDS, VOCABULARIES)  # the sources of READ
-_DERIVED = (PUBLIC, OPEN, READ, STAGED, VIEWS)
+_DERIVED = (PUBLIC, OPEN, OPENED, READ, STAGED, VIEWS)
 
 
 def feeds_read(graph: str) -> bool:
@@ -90,13 +91,13 @@ def replace_update(
     for graph in staged:  # their old triples: candidates to leave "read" and the views
         ops.append(bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(graph)}))
     for graph in reopened:
-        ops.append(bind_inline(queries.load("unpublish-open"), {"g": ox.NamedNode(graph)}))
+        ops += _unpublish_open(graph)
     for graph in changes:
         g = {"g": ox.NamedNode(graph)}
         if is_published(graph):
             ops.append(bind_inline(queries.load("unpublish-graph"), g))
         elif graph.startswith(CONTENT_PREFIX):
-            ops.append(bind_inline(queries.load("unpublish-open"), g))
+            ops += _unpublish_open(graph)
         ops.append(f"DROP SILENT GRAPH {ox.NamedNode(graph)}")
     data = insert_data(changes)
     if data:
@@ -116,12 +117,21 @@ def replace_update(
         )
     ops += [op for op in also if op]
     for graph in touched:
+        ops.append(bind_inline(queries.load("views-drop-entering"), {"g": ox.NamedNode(graph)}))
+    for graph in touched:
         ops.append(bind_inline(queries.load("read-add"), {"g": ox.NamedNode(graph)}))
     if staged or any(also):
         ops.append(queries.load("read-prune"))
         ops += _view_upkeep([g for g, t in changes.items() if t and feeds_views(g)], touched)
         ops.append(queries.load("drop-staged"))
     return combine(ops)
+
+
+def _unpublish_open(graph: str) -> list[str]:
+    """Take a content graph out of "open" (what no other open content states) and out of
+    the record of open content graphs."""
+    g = {"g": ox.NamedNode(graph)}
+    return [bind_inline(queries.load(n), g) for n in ("unpublish-open", "unrecord-open")]
 
 
 def feeds_views(graph: str) -> bool:
@@ -136,7 +146,6 @@ def _view_upkeep(written: Sequence[str], touched: Sequence[str]) -> list[str]:
     comes back to the views whose sources still state it."""
     ops = [queries.load("views-prune")]
     ops += [bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g)}) for g in written]
-    ops += [bind_inline(queries.load("views-drop-read"), {"g": ox.NamedNode(g)}) for g in touched]
     ops.append(queries.load("views-readd"))
     return ops
 
@@ -183,11 +192,21 @@ def rebuild_public(store: Store) -> None:
         combine(
             [
                 queries.load("rebuild-public"),
+                queries.load("rebuild-opened"),
                 queries.load("rebuild-read"),
                 queries.load("views-reset"),
             ]
         )
     )
+
+
+def ensure_opened(store: Store) -> bool:
+    """Record which content graphs are open when a store made before "opened" existed
+    has open content and no such record; True when it did."""
+    if store.count(OPENED) or not store.count(OPEN):
+        return False
+    store.update(queries.load("rebuild-opened"))
+    return True
 
 
 def rebuild_read(store: Store) -> None:

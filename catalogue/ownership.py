@@ -32,6 +32,7 @@ from . import queries
 from .namespaces import (
     AGENTS,
     OPEN,
+    OPENED,
     OWNED_BY,
     OWNERS,
     PUBLIC,
@@ -47,7 +48,7 @@ from .namespaces import (
 from .store import Store
 
 RESERVED = "urn:eti:"  # names the catalogue mints for itself
-_NOT_SOURCES = (PUBLIC, OPEN, READ, STAGED, OWNERS, RECORDS, SYSTEM)
+_NOT_SOURCES = (PUBLIC, OPEN, OPENED, READ, STAGED, OWNERS, RECORDS, SYSTEM)
 _NOT_SOURCE_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest")
 _OWNED_BY = ox.NamedNode(OWNED_BY)
 _PUBLIC_SOURCES = (AGENTS, VOCABULARIES)  # curated and read by everyone

@@ -86,6 +86,11 @@ def ensure(store: Store, key: str, wanted: Iterable[str], opened: Iterable[str] 
                 ops.append(bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g), "v": v}))
         ops.append(queries.load("drop-staged"))
         store.update(combine(ops))
+        if len(new) > _ONE_BY_ONE:
+            # a view built anew is a big write: flushed now, the query workers that reopen
+            # the store next do not replay it from the log (an admin's first query after
+            # its view's build at 10,000 products ran into the 10 s limit doing that)
+            store.flush()
     return view
 
 

@@ -23,6 +23,7 @@ from .graphs import insert_data, replace_graphs
 from .namespaces import (
     AGENTS,
     OPEN,
+    OPENED,
     OWNERS,
     PUBLIC,
     READ,
@@ -39,8 +40,8 @@ from .namespaces import (
 from .store import Store
 
 DEFAULT = ""  # the store's default graph, in change maps
-MAINTAINED = (PUBLIC, OPEN, READ, RECORDS, STAGED, SYSTEM, OWNERS, VIEWS)
-DERIVED = (PUBLIC, OPEN, READ, STAGED, VIEWS)  # recomputed from other graphs in every write
+MAINTAINED = (PUBLIC, OPEN, OPENED, READ, RECORDS, STAGED, SYSTEM, OWNERS, VIEWS)
+DERIVED = (PUBLIC, OPEN, OPENED, READ, STAGED, VIEWS)  # recomputed from other graphs in every write
 MAINTAINED_PREFIXES = ("urn:eti:graph:history:", "urn:eti:graph:harvest", VIEW_PREFIX)
 SCRATCH_LIMIT = 2_000_000  # quads an update over every graph may copy
 _VALUES_CHUNK = 500  # IRIs per VALUES block (each serialised by pyoxigraph, never pasted)

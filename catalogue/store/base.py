@@ -203,6 +203,9 @@ class Store(ABC):
     ) -> None:
         """Write every quad (or one graph's triples) to ``output``, streaming."""
 
+    def flush(self) -> None:  # noqa: B027 - optional for implementations
+        """Make the writes so far cheap for other readers to open (a no-op remotely)."""
+
     def close(self) -> None:  # noqa: B027 - optional for implementations
         """Release the store."""
 
