@@ -352,8 +352,8 @@ class Catalogue:
         generation = self.store.generation
         if cached is not None and cached[0] == generation:
             return cached[1]
-        rows = self.store.query(queries.load("open-products"), default_graph=collapse(READ_VIEW))
-        opened = frozenset(content_graph(row["id"].value) for row in rows)
+        rows = self.store.query(queries.load("open-content-graphs"))
+        opened = frozenset(row["g"].value for row in rows)
         self._open_cache = (generation, opened)
         return opened
 
