@@ -52,7 +52,7 @@ DEMO_BASE = "https://eti.example/"
 # reading view everyone shares, kept equal to the union of the public graphs.
 PUBLIC = "urn:eti:graph:public"
 OPEN = "urn:eti:graph:open"  # the content of every product with an open offer
-# Which content graphs "open" draws on, one fact each (<graph> a eti:OpenContent): a write
+# Which content graphs "open" draws on, one fact each (<graph> a <urn:eti:sys:OpenContent>): a write
 # asks it whether another open product still states a triple, a lookup by graph name.
 OPENED = "urn:eti:graph:opened"
 AGENTS = "urn:eti:graph:agents"

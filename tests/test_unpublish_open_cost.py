@@ -32,7 +32,7 @@ def _holds(cat: Catalogue, graph: str, triple: ox.Triple) -> bool:
 
 
 def _open_product(cat: Catalogue) -> demo.Product:
-    fact = ox.NamedNode(ETI + "OpenContent")
+    fact = ox.NamedNode("urn:eti:sys:OpenContent")
     return next(
         p
         for p in demo.products()
@@ -61,7 +61,7 @@ def _shared(cat: Catalogue, triple: ox.Triple) -> None:
                 f"GRAPH <{product_graph(f'cost-{i}')}> {{ <https://eti.example/cost/p/{i}> "
                 f"<{ODRL}hasPolicy> {offer} . {offer} a <{ETI}OpenOffer> }} "
                 f"GRAPH <{content_graph(f'cost-{i}')}> {{ {stated} }} "
-                f"GRAPH <{OPENED}> {{ <{content_graph(f'cost-{i}')}> a <{ETI}OpenContent> }}"
+                f"GRAPH <{OPENED}> {{ <{content_graph(f'cost-{i}')}> a <urn:eti:sys:OpenContent> }}"
             )
         cat.store.update("INSERT DATA { " + "\n".join(body) + " }")
 
@@ -79,7 +79,7 @@ def test_replacing_content_read_every_open_offer_for_each_shared_triple(
     replace_graphs(catalogue.store, {content_graph(product.ident): None})
     assert _holds(catalogue, OPEN, triple)
     fact = ox.Triple(
-        ox.NamedNode(content_graph(product.ident)), TYPE, ox.NamedNode(ETI + "OpenContent")
+        ox.NamedNode(content_graph(product.ident)), TYPE, ox.NamedNode("urn:eti:sys:OpenContent")
     )
     assert not _holds(catalogue, OPENED, fact)
 
