@@ -68,6 +68,7 @@ def load_command(file: Path, graph: str | None, fmt: str | None, settings: Setti
         with byte_progress(file, "checking + loading") as bar:
             n = cat.store.load(file, rdf_format, graph=graph, progress=bar.update)
         rebuild_public(cat.store)
+        cat.build_views()
     click.echo(f"loaded {n} quads from {file}")
 
 
@@ -176,6 +177,8 @@ def restore_command(file: Path, force: bool, settings: Settings) -> None:
             rebuild_read(cat.store)
         ownership.ensure(cat.store)  # a dump from before owners were kept
         ensure_opened(cat.store)  # a dump from before "opened" was kept
+        click.echo("building the admin's view of the whole catalogue", err=True)
+        cat.build_views()
     click.echo(f"restored {n} quads from {file}")
 
 

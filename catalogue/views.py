@@ -73,25 +73,39 @@ def ensure(store: Store, key: str, wanted: Iterable[str], opened: Iterable[str] 
         if not gone and not new:
             return view
         v = ox.NamedNode(view)
-        ops = [bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(g)}) for g in gone]
+        if not have:  # built anew: filled first, in one pass (see views-fill.rq)
+            ops = [_fill(v, new)]
+        else:
+            ops = [bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(g)}) for g in gone]
         if gone:
             body = " ".join(f"{v} {_SOURCE} {ox.NamedNode(g)} ." for g in gone)
             ops.append(f"DELETE DATA {{ GRAPH <{VIEWS}> {{ {body} }} }}")
         ops.append(insert_data({VIEWS: [ox.Triple(v, _SOURCE, ox.NamedNode(g)) for g in new]}))
-        ops.append(bind_inline(queries.load("views-prune"), {"v": v}))
-        if len(new) > _ONE_BY_ONE:  # a view built anew: one pass over all its sources
-            ops.append(bind_inline(queries.load("views-add"), {"v": v}))
-        else:
-            for g in new:
-                ops.append(bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g), "v": v}))
-        ops.append(queries.load("drop-staged"))
-        store.update(combine(ops))
+        if have:
+            ops.append(bind_inline(queries.load("views-prune"), {"v": v}))
+            if len(new) > _ONE_BY_ONE:  # many new sources: one pass over all of them
+                ops.append(bind_inline(queries.load("views-add"), {"v": v}))
+            else:
+                for g in new:
+                    ops.append(
+                        bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g), "v": v})
+                    )
+            ops.append(queries.load("drop-staged"))
+        # derived graphs alone: the generation stays (no one's answers or rights change)
+        store.update_derived(combine(ops))
         if len(new) > _ONE_BY_ONE:
-            # a view built anew is a big write: flushed now, the query workers that reopen
-            # the store next do not replay it from the log (an admin's first query after
-            # its view's build at 10,000 products ran into the 10 s limit doing that)
+            # a big write: flushed now, the query workers that reopen the store next do
+            # not replay it from the log (an admin's first query after its view's build at
+            # 10,000 products ran into the 10 s limit doing that)
             store.flush()
     return view
+
+
+def _fill(view: ox.NamedNode, sources: Iterable[str]) -> str:
+    """The ``views-fill`` operation for ``view`` over ``sources``."""
+    text = bind_inline(queries.load("views-fill"), {"v": view})
+    values = " ".join(str(ox.NamedNode(g)) for g in sources)
+    return text.replace("VALUES ?g { }", f"VALUES ?g {{ {values} }}")
 
 
 def reset(store: Store) -> None:

@@ -72,3 +72,31 @@ def test_a_query_without_graph_was_given_every_graph_of_the_view_by_name(
     rows = cat.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", graphs=view)
     assert {row["g"].value for row in rows} == {g for g in view if g and cat.store.count(g)}
     assert bool(cat.query("ASK { ?s a <https://ekgf.github.io/dprod/DataProduct> }", graphs=view))
+
+
+def test_a_view_build_made_every_caller_work_its_access_out_again(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building a caller's view writes only derived graphs: it changes no one's answers or
+    rights, so it must not move the generation that every caller's kept access (and the
+    answer cache, and entity tags) are keyed to. Before, each first read of any steward,
+    channel or admin made every other caller list its graphs again."""
+    steward = Identity(role="steward", org="889640782")
+    cat.access(steward)  # builds the steward's view
+    generation = cat.store.generation
+    listed = []
+    named_graphs = cat.store.named_graphs
+
+    def counting() -> list[str]:
+        listed.append(1)
+        return named_graphs()
+
+    monkeypatch.setattr(cat.store, "named_graphs", counting)
+    admin = cat.access(ADMIN)  # builds the admin's view (every graph but the system's)
+    assert cat.store.count(admin.default[1]) > 0  # the build wrote the view
+    assert cat.store.generation == generation  # and moved nothing anyone's caches key on
+    listed.clear()
+    kept = cat.access(steward)
+    assert cat.access(ADMIN).default == admin.default
+    assert listed == []  # neither worked out again
+    assert bool(cat.query("ASK { ?s ?p ?o }", graphs=kept.graphs))

@@ -181,6 +181,13 @@ class Store(ABC):
     def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
         """Run a SPARQL Update as one transaction."""
 
+    def update_derived(self, sparql: str) -> None:
+        """Run a SPARQL Update that writes only graphs derived for reading (the per-caller
+        views): it changes no answer and no one's rights, so caches keyed to the
+        generation stay (a view built at one caller's first read must not make every
+        other caller work its access out again)."""
+        self.update(sparql)
+
     @abstractmethod
     def load(
         self,

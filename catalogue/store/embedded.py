@@ -54,12 +54,13 @@ class OxigraphStore(Store):
         self._pending = 0
         self._timer: threading.Timer | None = None
 
-    def _written(self) -> None:
+    def _written(self, *, counted: bool = True) -> None:
         # Read-only handles in other processes (the query workers) replay the write-ahead
         # log when they open: keep it short by flushing soon after a burst of writes, off
         # the write path (a flush costs ~50 ms whatever its size). The counter's lock is
         # never held while a flush runs, so a write does not wait for the timer's flush.
-        self.generation += 1
+        if counted:
+            self.generation += 1
         if self.path is not None:
             with self._flush_lock:
                 self._pending += 1
@@ -121,6 +122,15 @@ class OxigraphStore(Store):
             except SyntaxError as exc:
                 raise QuerySyntaxError(str(exc)) from None
             self._written()
+
+    def update_derived(self, sparql: str) -> None:
+        with self._write_lock:
+            try:
+                self._store.update(sparql)
+            except SyntaxError as exc:
+                raise QuerySyntaxError(str(exc)) from None
+            # the query workers still reopen (on_write), but the generation stays
+            self._written(counted=False)
 
     def load(
         self,

@@ -214,6 +214,12 @@ class RemoteStore(Store):
         with self._write_lock:
             self._write(bind_inline(sparql, bindings))
 
+    def update_derived(self, sparql: str) -> None:
+        """Send an update of derived graphs alone, without bumping the generation."""
+        body, media = self.dialect.update_request(self.dialect.text(sparql))
+        with self._write_lock:
+            self._post(self.update_url, body, media)
+
     def load(
         self,
         source: Path | IO[bytes] | bytes,
