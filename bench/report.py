@@ -311,6 +311,8 @@ def table(r: dict) -> tuple[str, list[dict]]:
         notes = []
         if b.get("store_from_oxigraph_load"):
             notes.append("the later steps use the store oxigraph load wrote")
+        if b.get("views_s") is not None:
+            notes.append(f"then the admin's view built ahead as eti restore does: {b['views_s']} s")
         if b.get("made"):
             notes.append(
                 f"measured {b['made']} when the kept stores were made"

@@ -129,6 +129,7 @@ class Bench:
             "oxigraph_s": [made["oxigraph_all_s"]],
             "cap_s": made["cap_s"] or cap,
             "store_from_oxigraph_load": made["eti_from_oxigraph_load"],
+            "views_s": made.get("eti_views_s"),
             "made": made["made"],
             "parallel": made["parallel"],
         }
