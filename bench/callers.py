@@ -269,13 +269,19 @@ def table_rows(r: dict, row) -> None:
             mine, ref = times["admin"][name], times["oxigraph"][name]
             m, o = _med(mine), _med(ref)
             ratio = o / m if m and o else None
+            # every admin answer came and oxigraph gave none within its limit: faster
+            outlasted = o is None and m is not None and all(t is not None for t in mine)
             row(
                 f"admin vs oxigraph serve (all graphs): {name} (ms)",
                 _cell(mine),
                 f"oxigraph {_cell(ref)}",
-                "—" if ratio is None else f"{ratio:.2f}× (speed)",
+                "> 1× (oxigraph gave no answer)"
+                if outlasted
+                else "—"
+                if ratio is None
+                else f"{ratio:.2f}× (speed)",
                 "≥ 1.0×",
-                "NO" if ratio is None or ratio < 1.0 else "yes",
+                "yes" if outlasted else "NO" if ratio is None or ratio < 1.0 else "yes",
             )
         checks = [(k, x) for k, v in c["admin_check"].items() for x in v]
         single = sum(1 for _k, x in checks if x["no_repeats"])

@@ -345,7 +345,10 @@ def table(r: dict) -> tuple[str, list[dict]]:
     storage.table_rows(r, row)
     search_bench.table_rows(r, row)
     feed_bench.table_rows(r, row)
-    for extra in r.get("front_rows") or []:  # bench/front_bench.py, when present
+    front = r.get("front_rows") or []
+    if len(front) == 2 and isinstance(front[0], list) and isinstance(front[1], dict):
+        front = front[0]  # a run that kept (rows, raw runs) together
+    for extra in front:  # bench/front_bench.py, when present
         if isinstance(extra, dict):
             row(**extra)
         else:

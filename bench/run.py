@@ -380,7 +380,10 @@ class Bench:
         wanted = inspect.signature(front_bench.run_front).parameters
         t = time.perf_counter()
         try:
-            rows = list(front_bench.run_front(**{k: v for k, v in offered.items() if k in wanted}))
+            got = front_bench.run_front(**{k: v for k, v in offered.items() if k in wanted})
+            if isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], dict):
+                got, self.results["front_runs"] = got  # (rows, the raw runs)
+            rows = list(got)
         except Exception as exc:  # the front's rows must not cost the rest of the run
             rows = [("front_bench.run_front", "failed", "—", "—", "—", "NO", repr(exc)[:300])]
         self.phase("front", t)
