@@ -263,18 +263,21 @@ def table(r: dict) -> tuple[str, list[dict]]:
         def shown(x):
             if not x:
                 return "not run"
-            if x.get("capped"):
+            if x.get("capped") and "cpu_s" in x:
                 return f"> {x['cpu_s']:.0f} s CPU (stopped)"
+            if x.get("capped"):  # a run from before CPU was counted
+                return f"> {x['cap_s']:.0f} s (stopped)"
             if "seconds" not in x:
                 return "failed"
-            return f"{x['seconds']:.1f} s ({x['cpu_seconds']:.1f} s CPU)"
+            cpu = f" ({x['cpu_seconds']:.1f} s CPU)" if "cpu_seconds" in x else ""
+            return f"{x['seconds']:.1f} s" + cpu
 
         # CPU seconds after parsing: the steadier figure on a shared machine
         ratio, same = None, None
         if pv and "cpu_seconds" in ev and "cpu_seconds" in pv:
             ratio = pv["cpu_seconds"] / ev["cpu_seconds"]
             same = set(map(tuple, ev["results"])) == set(map(tuple, pv["results"]))
-        elif pv and pv.get("capped") and "cpu_seconds" in ev:
+        elif pv and pv.get("capped") and "cpu_s" in pv and "cpu_seconds" in ev:
             ratio = pv["cpu_s"] / ev["cpu_seconds"]
         note = ""
         if same is not None:

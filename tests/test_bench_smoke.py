@@ -316,3 +316,37 @@ def test_the_table_has_a_row_for_every_part(generated: Path) -> None:
     assert "search: index memory, 20 products (RSS MiB of eti serve)" in metrics
     assert "eti mirror: one poll with no changes, 20 products (ms)" in metrics
     assert "trivial ASK, front (q/s)" in metrics and "+30" in text
+
+
+def test_the_table_failed_on_the_fronts_rows_kept_with_their_raw_runs(generated: Path) -> None:
+    """``front_bench.run_front`` returns (rows, raw runs); a run that kept both in
+    ``front_rows`` made the whole table fail at the end of a 14-minute run. The
+    validation rows count CPU seconds after parsing; a stopped pySHACL is a lower bound."""
+    row = {
+        "metric": "trivial ASK, front (q/s)",
+        "eti": "1000",
+        "peer": "oxigraph 2000",
+        "ratio": "0.5×",
+        "goal": "≥ 0.5×",
+        "met": "yes",
+        "note": "",
+    }
+    manifest = generate_counts(generated)
+    manifest["products"] = 10_000
+    eti_small = {"seconds": 1.0, "cpu_seconds": 1.0, "results": [], "triples": 100}
+    run = {
+        "catalogue": manifest,
+        "front_rows": [[row], {"trivial ASK": {"oxigraph": []}}],
+        "validation_small": {"eti": eti_small, "pyshacl": {**eti_small, "cpu_seconds": 30.0}},
+        "validation": {
+            "eti": {"seconds": 11.0, "cpu_seconds": 10.0, "results": [], "triples": 1000},
+            "pyshacl": {"capped": True, "cap_s": 200.0, "cpu_s": 105.0},
+        },
+    }
+    text, rows = report.table(run)
+    by = {r["metric"]: r for r in rows}
+    assert by["trivial ASK, front (q/s)"]["met"] == "yes"
+    assert by["whole-catalogue validation, 1,000 products"]["ratio"] == "30.0×"
+    big = by["whole-catalogue validation, 10,000 products"]
+    assert (big["ratio"], big["met"]) == ("≥ 10.5×", "yes")
+    assert by["validation grows linearly: ETI 10,000 / 1,000 products (CPU)"]["eti"] == "10.0×"
