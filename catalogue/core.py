@@ -288,7 +288,7 @@ class Catalogue:
         if who.role == "admin":
             # every named graph but the system graph and the derived ones, and the
             # store's default graph
-            named = [g for g in self.store.named_graphs() if g != SYSTEM and not _derived(g)]
+            named = [g for g in self.store.graph_names() if g != SYSTEM and not _derived(g)]
             return self._materialize(Access([DEFAULT_GRAPH, *named], []), "admin")
         graphs = self.public_view()
         granted: list[agreements.Agreement] = []
@@ -373,7 +373,7 @@ class Catalogue:
         opened = self.open_content()
         closed = [
             g
-            for g in self.store.named_graphs()
+            for g in self.store.graph_names()
             if g.startswith("urn:eti:graph:content:") and g not in opened
         ]
         return self._materialize(Access([*READ_VIEW, *closed], []), "admin:content")

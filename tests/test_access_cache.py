@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eti.catalogue import clock, sparqltext
+from eti.catalogue import clock, sparqltext, writes
 from eti.catalogue.auth import Identity
 from eti.catalogue.config import Settings
 from eti.catalogue.core import Catalogue
@@ -28,13 +28,13 @@ def test_admin_access_scanned_the_whole_store_on_every_read(
     cat: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     listed = []
-    named_graphs = cat.store.named_graphs
+    graph_names = cat.store.graph_names
 
     def counting() -> list[str]:
         listed.append(1)
-        return named_graphs()
+        return graph_names()
 
-    monkeypatch.setattr(cat.store, "named_graphs", counting)
+    monkeypatch.setattr(cat.store, "graph_names", counting)
     first = cat.access(ADMIN)  # builds the admin's view: a write
     listed.clear()
     second, third = cat.access(ADMIN), cat.access(ADMIN)
@@ -85,13 +85,13 @@ def test_a_view_build_made_every_caller_work_its_access_out_again(
     cat.access(steward)  # builds the steward's view
     generation = cat.store.generation
     listed = []
-    named_graphs = cat.store.named_graphs
+    graph_names = cat.store.graph_names
 
     def counting() -> list[str]:
         listed.append(1)
-        return named_graphs()
+        return graph_names()
 
-    monkeypatch.setattr(cat.store, "named_graphs", counting)
+    monkeypatch.setattr(cat.store, "graph_names", counting)
     admin = cat.access(ADMIN)  # builds the admin's view (every graph but the system's)
     assert cat.store.count(admin.default[1]) > 0  # the build wrote the view
     assert cat.store.generation == generation  # and moved nothing anyone's caches key on
@@ -100,3 +100,24 @@ def test_a_view_build_made_every_caller_work_its_access_out_again(
     assert cat.access(ADMIN).default == admin.default
     assert listed == []  # neither worked out again
     assert bool(cat.query("ASK { ?s ?p ?o }", graphs=kept.graphs))
+
+
+def test_an_admins_first_read_after_a_write_checked_every_graph_for_a_triple(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a write, an admin's view is worked out again from every graph of the store;
+    asking each graph for a triple (to leave out emptied ones) was 0.9 of the 1.5 s it
+    took at 10,000 products. The graph index is read as it is: an emptied graph listed
+    in an admin's view changes no answer."""
+    graph = "https://eti.example/graph/notes"  # an admin's own graph, through the write path
+    writes.update(cat.store, f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:a> <urn:b> <urn:c> }} }}")
+    assert bool(cat.query("ASK { <urn:a> <urn:b> <urn:c> }", graphs=cat.access(ADMIN).graphs))
+    writes.update(cat.store, f"DELETE DATA {{ GRAPH <{graph}> {{ <urn:a> <urn:b> <urn:c> }} }}")
+    checked = []
+    monkeypatch.setattr(cat.store, "named_graphs", lambda: checked.append(1) or [])
+    admin = cat.access(ADMIN)
+    assert checked == []
+    answer = cat.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", graphs=admin.graphs)
+    names = {row["g"].value for row in answer}
+    assert graph not in names and any(n.startswith("urn:eti:graph:product:") for n in names)
+    assert not bool(cat.query("ASK { <urn:a> <urn:b> <urn:c> }", graphs=admin.graphs))

@@ -206,6 +206,16 @@ class OxigraphStore(Store):
                 names.append(graph.value)
         return sorted(names)
 
+    def graph_names(self) -> list[str]:
+        """The engine's graph index alone, emptied graphs included: at 10,000 products
+        checking each of 31,000 graphs for a triple was 0.9 of the 1.5 s an admin's first
+        request after a write took."""
+        return sorted(
+            g.value
+            for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value != STORE_GRAPH
+        )
+
     def flush(self) -> None:
         """Write the memtable to disk now (writes are already durable in the log)."""
         self._flush(force=True)
