@@ -33,19 +33,34 @@ def _json_body() -> dict:
     return body
 
 
+HEADER_BUDGET = 4096
+"""Bytes the two duty headers may take together. Past it (a channel with dozens of
+agreements in force: at 494, 140 kB) the headers name the caller's agreement list
+instead: ``http.client`` (``requests``) gives up on a header line over 64 kB, haproxy on
+headers over its 16 kB buffer and nginx's default on 4 kB."""
+
+
 def duty_headers(granted: list[agreements.Agreement]) -> dict[str, str]:
     """``ETI-Duties`` and ``Link`` for an answer that includes the content these agreements
-    open (none: no headers), as ``/sparql`` sends them: per product, the agreement and the
-    attribution and freshness duties a channel must honour."""
+    open (none: no headers): per product, the agreement and the attribution and freshness
+    duties a channel must honour. When they would not fit in ``HEADER_BUDGET``, both point
+    to ``/api/agreements``, which lists each agreement with its duties."""
     if not granted:
         return {}
-    return {
+    headers = {
         "ETI-Duties": agreements.duty_header(_store(), granted),
-        "Link": ", ".join(
-            f'<{a.iri}>; rel="http://www.w3.org/ns/odrl/2/hasPolicy"; anchor="{a.target}"'
-            for a in granted
-        ),
+        "Link": ", ".join(f'<{a.iri}>; rel="{_HAS_POLICY}"; anchor="{a.target}"' for a in granted),
     }
+    if sum(len(k) + len(v) for k, v in headers.items()) <= HEADER_BUDGET:
+        return headers
+    listing = url_for("agreements.listing")
+    return {
+        "ETI-Duties": f"agreements={len(granted)}; list=<{listing}>",
+        "Link": f'<{listing}>; rel="{_HAS_POLICY}"',
+    }
+
+
+_HAS_POLICY = "http://www.w3.org/ns/odrl/2/hasPolicy"
 
 
 def duty_list(agreement: agreements.Agreement) -> list[dict[str, str | None]]:
@@ -88,7 +103,12 @@ def request_offer() -> Response:
 def listing() -> Response:
     """The caller's agreements: requests, active, expired, refused and terminated."""
     return jsonify(
-        {"agreements": [_summary(a) for a in agreements.for_caller(_store(), identity())]}
+        {
+            "agreements": [
+                {**_summary(a), "duties": duty_list(a)}
+                for a in agreements.for_caller(_store(), identity())
+            ]
+        }
     )
 
 

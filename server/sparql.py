@@ -19,12 +19,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, has_request_context, request
 
-from eti.catalogue import agreements, sparqlguard, sparqltext
+from eti.catalogue import sparqlguard, sparqltext
 from eti.catalogue.auth import Identity
 from eti.catalogue.core import QueryRefused
 from eti.catalogue.executor import Answer, QueryFailed, QueryTimeout
 
 from . import conditional, current, metrics
+from .agreements import duty_headers
 from .auth import identity, purpose
 from .errors import fail
 from .negotiation import (
@@ -223,12 +224,7 @@ def answer(graphs: list[str] | None = None) -> Response:
         body.close()
         not_acceptable(GRAPHS if result.kind == "graph" else SOLUTIONS)
     headers = {"Vary": "Accept"}
-    if granted:  # the duties of the agreements whose content this answer may combine
-        headers["ETI-Duties"] = agreements.duty_header(catalogue.store, granted)
-        headers["Link"] = ", ".join(
-            f'<{a.iri}>; rel="http://www.w3.org/ns/odrl/2/hasPolicy"; anchor="{a.target}"'
-            for a in granted
-        )
+    headers.update(duty_headers(granted))  # the duties of the content it may combine
     if result.truncated:
         limit = catalogue.settings.max_rows
         headers["ETI-Truncated"] = f"true; limit={limit}"

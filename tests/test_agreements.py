@@ -309,6 +309,37 @@ def test_answers_carry_the_duties_of_the_agreements_they_draw_on(client, tokens)
     assert "ETI-Duties" not in other_purpose.headers
 
 
+def test_a_channel_with_hundreds_of_agreements_got_headers_no_client_reads(
+    client, tokens, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """At 100,000 products the channel with the most agreements (494 in force) got no
+    answer at all: its duty headers were 140 kB, and ``requests`` (http.client) gives up
+    on a header line over 64 kB (haproxy on 16 kB of headers, nginx's default on 4 kB).
+    Past ``HEADER_BUDGET`` the headers name the caller's agreement list, which carries
+    each agreement's duties. (The budget is made small here: the demo has few agreements.)"""
+    from eti.server import agreements as duty
+
+    query = "ASK { ?s ?p ?o }"
+    full = client.get("/sparql", query_string={"query": query}, headers=bearer(tokens["app"]))
+    assert (
+        "<https://eti.example/products/flekkefjord-parorendestotte>" in full.headers["ETI-Duties"]
+    )
+    monkeypatch.setattr(duty, "HEADER_BUDGET", 200)
+    short = client.get("/sparql", query_string={"query": query}, headers=bearer(tokens["app"]))
+    assert short.status_code == 200
+    duties, link = short.headers["ETI-Duties"], short.headers["Link"]
+    assert len("ETI-Duties" + duties + "Link" + link) <= 200
+    assert duties.startswith("agreements=") and "list=</api/agreements>" in duties
+    assert link == '</api/agreements>; rel="http://www.w3.org/ns/odrl/2/hasPolicy"'
+    listing = client.get("/api/agreements", headers=bearer(tokens["app"])).json["agreements"]
+    opened = [a for a in listing if a["target"].endswith("flekkefjord-parorendestotte")]
+    actions = {d["action"].rsplit("/", 1)[-1] for a in opened for d in a["duties"]}
+    assert "attribute" in actions
+    assert int(duties.split(";")[0].split("=")[1]) == sum(
+        1 for a in listing if a["status"] == "active"
+    )
+
+
 def test_purpose_travels_with_a_sparql_request(client, tokens) -> None:
     assert sees(client, tokens["app"], "flekkefjord-parorendestotte")
     assert not sees(client, tokens["app"], "flekkefjord-parorendestotte", purpose=RESEARCH)
