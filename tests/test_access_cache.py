@@ -3,6 +3,7 @@ every graph of the catalogue, and listing them scans the whole store."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def test_admin_access_scanned_the_whole_store_on_every_read(
     assert len(listed) <= 1  # once after the view was built, then kept
     assert second.graphs == third.graphs == first.graphs
     assert second.default == [*third.default]
-    third.graphs.append("urn:x")  # a caller's copy: changing it changes nothing kept
+    with pytest.raises(AttributeError):  # shared between requests, so it cannot change
+        third.graphs.append("urn:x")  # type: ignore[attr-defined]
     assert "urn:x" not in cat.access(ADMIN).graphs
     listed.clear()
     cat.access(ADMIN, today=clock.today() + timedelta(days=1))  # another day: worked out
@@ -63,7 +65,7 @@ def test_a_query_without_graph_was_given_every_graph_of_the_view_by_name(
 ) -> None:
     """Every graph of an admin's view (all of the catalogue's) went to the engine as a
     named graph, on every query, even one that reads no graph by name."""
-    view = cat.access(ADMIN).graphs
+    view = list(cat.access(ADMIN).graphs)
     plain = sparqltext.inspect("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
     assert sparqltext.dataset(view, plain) == (view, [])
     named = sparqltext.inspect("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -121,3 +123,19 @@ def test_an_admins_first_read_after_a_write_checked_every_graph_for_a_triple(
     names = {row["g"].value for row in answer}
     assert graph not in names and any(n.startswith("urn:eti:graph:product:") for n in names)
     assert not bool(cat.query("ASK { <urn:a> <urn:b> <urn:c> }", graphs=admin.graphs))
+
+
+def test_every_admin_request_copied_its_list_of_every_graph(cat: Catalogue) -> None:
+    """An admin's view lists every graph of the catalogue (300,000 at 100,000 products);
+    each request copied that list twice (the kept access, then the query's default
+    graph), 12 ms of a 29 ms answer. It is kept as a tuple and handed out shared."""
+    first, second = cat.access(ADMIN), cat.access(ADMIN)
+    assert isinstance(first.graphs, tuple) and first.graphs is second.graphs
+    assert first.reads(first.graphs[-1]) and not first.reads("urn:eti:graph:nowhere")
+    answer = cat.answer("ASK { ?s ?p ?o }", graphs=first.graphs, access=first)
+    assert b"true" in b"".join(answer.chunks)
+    by_name = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    named = cat.answer(by_name, graphs=first.graphs, access=first)
+    count = json.loads(b"".join(named.chunks))["results"]["bindings"][0]["n"]["value"]
+    (generic,) = cat.query(by_name, graphs=list(first.graphs))  # the view's graphs by name
+    assert int(count) == int(generic["n"].value) > 20
