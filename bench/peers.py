@@ -69,15 +69,31 @@ class Server:
 
     def wait_idle(self, limit: float = 60.0, threshold: float = 0.10) -> float:
         """Wait until the server's process tree uses under ``threshold`` of a core over a
-        second (work left from a timed-out load), at most ``limit`` seconds."""
+        second and, for ``eti serve``, answers no request but the one asking (work left
+        from a load whose client stopped: requests queued for a query worker use no CPU
+        but hold the server's request slots, and the next run got 503 Overloaded for
+        thousands of its requests at 100,000 products), at most ``limit`` seconds."""
         started = time.perf_counter()
         while time.perf_counter() - started < limit:
             before = cpu_ticks([self.pid, *descendants(self.pid)])
             time.sleep(1.0)
             after = cpu_ticks([self.pid, *descendants(self.pid)])
-            if (after - before) / os.sysconf("SC_CLK_TCK") < threshold:
+            if (after - before) / os.sysconf("SC_CLK_TCK") < threshold and self._drained():
                 break
         return time.perf_counter() - started
+
+    def _drained(self) -> bool:
+        """True unless ``/metrics`` counts requests in flight besides its own."""
+        if self.name != "eti":
+            return True
+        try:
+            text = requests.get(self.base + "/metrics", timeout=5).text
+        except requests.RequestException:
+            return True
+        for line in text.splitlines():
+            if line.startswith("eti_http_requests_in_flight"):
+                return float(line.rsplit(" ", 1)[-1]) <= 1.0
+        return True
 
 
 def _stat(pid: int) -> list[str] | None:
