@@ -343,7 +343,7 @@ def test_the_table_failed_on_the_fronts_rows_kept_with_their_raw_runs(generated:
             "pyshacl": {"capped": True, "cap_s": 200.0, "cpu_s": 105.0},
         },
     }
-    text, rows = report.table(run)
+    _text, rows = report.table(run)
     by = {r["metric"]: r for r in rows}
     assert by["trivial ASK, front (q/s)"]["met"] == "yes"
     assert by["whole-catalogue validation, 1,000 products"]["ratio"] == "30.0×"
