@@ -218,12 +218,20 @@ def assert_same(expected: dict[str, list[ox.Triple]], got: dict[str, list[ox.Tri
 def test_follower_converges_after_random_changes_and_a_kill(live, tmp_path: Path) -> None:
     changes = Changes(live, seed=18)
     copy = tmp_path / "mirror-app"
+    said = tmp_path / "follower.log"
     follower = None
     try:
         for n in range(OPS):
             if n == OPS // 3:  # follow while the catalogue changes, polling without pause
-                follower = subprocess.Popen(mirror(live, copy, "app", "--interval", "0.05"))
+                follower = subprocess.Popen(
+                    mirror(live, copy, "app", "--interval", "0.05"), stderr=said.open("wb")
+                )
             if n == 2 * OPS // 3 and follower is not None:
+                # on a loaded machine its start and first sync can outlast a third of the
+                # changes: the kill waits for its first sync (it says so on stderr)
+                waited = time.monotonic() + 120
+                while b"applied" not in said.read_bytes() and time.monotonic() < waited:
+                    time.sleep(0.1)
                 assert follower.poll() is None, "the follower stopped by itself"
                 follower.send_signal(signal.SIGKILL)
                 assert follower.wait(timeout=10) == -signal.SIGKILL
