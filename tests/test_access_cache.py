@@ -25,10 +25,9 @@ def cat(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield c
 
 
-def test_admin_access_scanned_the_whole_store_on_every_read(
-    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    listed = []
+def count_listings(cat: Catalogue, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time the store's graphs are listed."""
+    listed: list[int] = []
     graph_names = cat.store.graph_names
 
     def counting() -> list[str]:
@@ -36,6 +35,13 @@ def test_admin_access_scanned_the_whole_store_on_every_read(
         return graph_names()
 
     monkeypatch.setattr(cat.store, "graph_names", counting)
+    return listed
+
+
+def test_admin_access_scanned_the_whole_store_on_every_read(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = count_listings(cat, monkeypatch)
     first = cat.access(ADMIN)  # builds the admin's view: a write
     listed.clear()
     second, third = cat.access(ADMIN), cat.access(ADMIN)
@@ -86,14 +92,7 @@ def test_a_view_build_made_every_caller_work_its_access_out_again(
     steward = Identity(role="steward", org="889640782")
     cat.access(steward)  # builds the steward's view
     generation = cat.store.generation
-    listed = []
-    graph_names = cat.store.graph_names
-
-    def counting() -> list[str]:
-        listed.append(1)
-        return graph_names()
-
-    monkeypatch.setattr(cat.store, "graph_names", counting)
+    listed = count_listings(cat, monkeypatch)
     admin = cat.access(ADMIN)  # builds the admin's view (every graph but the system's)
     assert cat.store.count(admin.default[1]) > 0  # the build wrote the view
     assert cat.store.generation == generation  # and moved nothing anyone's caches key on

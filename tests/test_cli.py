@@ -94,14 +94,20 @@ def test_unknown_format_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     assert "cannot tell the RDF format" in result.output
 
 
-@pytest.mark.slow
-def test_dump_then_restore_is_lossless_on_the_demo(runner: CliRunner, tmp_path: Path) -> None:
+def demo_dumped_and_restored(runner: CliRunner, tmp_path: Path) -> tuple[Path, str]:
+    """The demo in a store, dumped, and the dump restored into another: (dump, store)."""
     first, second = str(tmp_path / "a"), str(tmp_path / "b")
     assert invoke(runner, "demo", "--store", first).exit_code == 0
     dump = tmp_path / "backup.nq"
     assert invoke(runner, "dump", "--store", first, "--output", str(dump)).exit_code == 0
     result = invoke(runner, "restore", str(dump), "--store", second)
     assert result.exit_code == 0, result.output
+    return dump, second
+
+
+@pytest.mark.slow
+def test_dump_then_restore_is_lossless_on_the_demo(runner: CliRunner, tmp_path: Path) -> None:
+    dump, second = demo_dumped_and_restored(runner, tmp_path)
     again = invoke(runner, "dump", "--store", second).stdout_bytes
     original = dataset_by_graph(dump.read_bytes())
     restored = dataset_by_graph(again)
@@ -123,12 +129,7 @@ def test_restore_left_the_admins_view_to_its_first_request(
     triples outside "read" (262,000 at 10,000 products), and building it at the admin's
     first request took that request 20-45 s. ``eti restore`` builds it: the first admin
     read after it writes nothing."""
-    first, second = str(tmp_path / "a"), str(tmp_path / "b")
-    assert invoke(runner, "demo", "--store", first).exit_code == 0
-    dump = tmp_path / "backup.nq"
-    assert invoke(runner, "dump", "--store", first, "--output", str(dump)).exit_code == 0
-    result = invoke(runner, "restore", str(dump), "--store", second)
-    assert result.exit_code == 0, result.output
+    _dump, second = demo_dumped_and_restored(runner, tmp_path)
     with Catalogue(Settings(query_workers=0), store=OxigraphStore(second)) as cat:
         writes = []
         cat.store.on_write.append(lambda: writes.append(1))
