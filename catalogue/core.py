@@ -139,7 +139,6 @@ class Catalogue:
         self._runner: QueryPool | InlineRunner | None = None
         self._searcher: search.Searcher | None = None
         self._answers: AnswerCache | None = None
-        self._defaults: dict[tuple[str, ...], list[str]] = {}
         self._accesses: dict[tuple, tuple[int, Access]] = {}
         self._validator: BoundedValidator | None = None
         self.callers = fairness.CallerLimit(self.settings.per_caller_queries)
@@ -340,17 +339,15 @@ class Catalogue:
         ):
             default.append(DEFAULT_GRAPH)
         access.default = default
-        with _RUNNER_LOCK:
-            if len(self._defaults) > 4096:
-                self._defaults.clear()
-            self._defaults[tuple(sorted(access.graphs))] = default
         return access
 
     def default_graph(self, graphs: list[str]) -> list[str]:
-        """The graphs to give the engine as the default graph of ``graphs``' union: a
-        caller's materialized view when ``graphs`` is exactly one, else ``read`` for the
-        public part (see ``graphs.collapse``)."""
-        return self._defaults.get(tuple(sorted(graphs))) or collapse(graphs)
+        """The graphs to give the engine as the default graph of ``graphs``' union: ``read``
+        for the public part (see ``graphs.collapse``). A caller's two-graph default comes
+        with its ``Access`` only, never looked up by a list of graphs: a view is named by
+        its caller, and once reconciled to that caller's new list it no longer holds the
+        old one (an anonymous caller was given a steward's view that way)."""
+        return collapse(graphs)
 
     def open_content(self) -> frozenset[str]:
         """Content graphs of products with an open offer (cached until the next write)."""
@@ -435,18 +432,24 @@ class Catalogue:
         graphs: list[str] | None = None,
         default_graph_uri: list[str] | None = None,
         named_graph_uri: list[str] | None = None,
+        access: Access | None = None,
     ):
-        """Run a query confined to ``graphs`` (default: the public view).
+        """Run a query confined to ``graphs`` (default: the public view, or ``access``'s
+        graphs, read through its two-graph default).
 
         With no dataset named, the default graph is the union of the view and every graph
         of the view is reachable by name; FROM / FROM NAMED and the protocol's graph
         parameters choose within the view (a graph outside it reads as empty).
         """
         info = self.check_services(sparql)
+        if access is not None:
+            graphs = list(access.graphs)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
+        whole = not (default_graph_uri or named_graph_uri or info.has_dataset)
+        chosen = access.default if access is not None and access.default and whole else None
         return self.store.query(
-            sparql, default_graph=self.default_graph(default), named_graphs=named
+            sparql, default_graph=chosen or self.default_graph(default), named_graphs=named
         )
 
     def answer(

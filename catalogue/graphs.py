@@ -139,6 +139,17 @@ def feeds_views(graph: str) -> bool:
     return graph not in _DERIVED and not graph.startswith(VIEW_PREFIX)
 
 
+def added(graph: str, triples: Sequence[ox.Triple]) -> list[str]:
+    """The operations that add ``triples`` to ``graph`` (kept, not replaced) and to the
+    per-caller views it feeds."""
+    if not triples:
+        return []
+    rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in triples)
+    upkeep = bind_inline(queries.load("views-add-data"), {"g": ox.NamedNode(graph)})
+    upkeep = upkeep.replace("VALUES (?s ?p ?o) { }", f"VALUES (?s ?p ?o) {{ {rows} }}")
+    return [insert_data({graph: triples}), upkeep]
+
+
 def _view_upkeep(written: Sequence[str], touched: Sequence[str]) -> list[str]:
     """Keep every per-caller view equal to (its sources) minus "read" within the write:
     staged triples no source states any more leave; the written sources' triples come in

@@ -31,7 +31,7 @@ from .store import Store, bind_inline
 from .writes import WRITE_LOCK
 
 _SOURCE = ox.NamedNode(VIEW_SOURCE)
-_ONE_BY_ONE = 64  # more new sources than this: the view is filled in one pass, not one a source
+_MANY = 64  # more new sources than this: a big write, flushed at once (see ensure)
 
 
 def name(key: str) -> str:
@@ -73,27 +73,20 @@ def ensure(store: Store, key: str, wanted: Iterable[str], opened: Iterable[str] 
         if not gone and not new:
             return view
         v = ox.NamedNode(view)
-        if not have:  # built anew: filled first, in one pass (see views-fill.rq)
-            ops = [_fill(v, new)]
-        else:
-            ops = [bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(g)}) for g in gone]
+        # the new sources' triples first, read from the committed store (views-fill.rq);
+        # only the new ones: a view's other sources are kept true by every write
+        ops = [_fill(v, new)] if new else []
+        ops += [bind_inline(queries.load("stage-graph"), {"g": ox.NamedNode(g)}) for g in gone]
         if gone:
             body = " ".join(f"{v} {_SOURCE} {ox.NamedNode(g)} ." for g in gone)
             ops.append(f"DELETE DATA {{ GRAPH <{VIEWS}> {{ {body} }} }}")
         ops.append(insert_data({VIEWS: [ox.Triple(v, _SOURCE, ox.NamedNode(g)) for g in new]}))
-        if have:
+        if gone:
             ops.append(bind_inline(queries.load("views-prune"), {"v": v}))
-            if len(new) > _ONE_BY_ONE:  # many new sources: one pass over all of them
-                ops.append(bind_inline(queries.load("views-add"), {"v": v}))
-            else:
-                for g in new:
-                    ops.append(
-                        bind_inline(queries.load("views-add"), {"g": ox.NamedNode(g), "v": v})
-                    )
             ops.append(queries.load("drop-staged"))
         # derived graphs alone: the generation stays (no one's answers or rights change)
         store.update_derived(combine(ops))
-        if len(new) > _ONE_BY_ONE:
+        if len(new) > _MANY:
             # a big write: flushed now, the query workers that reopen the store next do
             # not replay it from the log (an admin's first query after its view's build at
             # 10,000 products ran into the 10 s limit doing that)

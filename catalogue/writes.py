@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import rdflib
 
 from . import ownership, queries, rdfio, sparqlguard, sparqltext
-from .graphs import insert_data, replace_graphs
+from .graphs import added, replace_graphs
 from .namespaces import (
     AGENTS,
     OPEN,
@@ -282,8 +282,7 @@ def commit(
         raise RuleBroken("the write breaks a shared rule; nothing was written", broken[0])
     named = {g: v for g, v in changes.items() if g != DEFAULT}
     extra = list(also)
-    if claims:
-        extra.append(insert_data({OWNERS: claims}))
+    extra += added(OWNERS, claims)  # the admin's view reads the owners graph too
     if DEFAULT in changes:
         extra.append("DROP SILENT DEFAULT")
         if changes[DEFAULT]:

@@ -151,10 +151,12 @@ def _ox_term(node: Any) -> dict[str, str]:
 def _run_query(text: str) -> dict[str, Any]:
     """Run a query over the caller's view; a dict the template shows (or an error)."""
     cat = catalogue()
+    access = cat.access(who(), purpose=declared_purpose())
     try:  # a refusal is shown in the editor (``g.show_refusal``)
         answer = cat.answer(
             text,
-            graphs=cat.view_for(who(), purpose=declared_purpose()),
+            graphs=access.graphs,
+            access=access,
             solutions_media="application/sparql-results+json",
             graph_media="application/n-triples",
             max_rows=PAGE_ROWS,
