@@ -242,7 +242,7 @@ def test_per_caller_rows_and_answers_equal_the_definition(generated: Path, tmp_p
             for row in values:
                 for name in mix.CALLER_NAMES:
                     text = mix.caller_query(name, row[name], 7)
-                    got = cat.answer(text, graphs=access.graphs)
+                    got = cat.answer(text, graphs=access.graphs, access=access)
                     mine = mix.normalise(name, got.media, b"".join(got.chunks), multiset=True)
                     # over a list of graphs a triple in two of them counts twice: the
                     # definition's rows are its DISTINCT answer (see mix.caller_query)
