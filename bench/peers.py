@@ -67,6 +67,9 @@ class Server:
     def rss_mib(self) -> float:
         return rss_tree(self.pid) / 1024
 
+    def pss_mib(self) -> float:
+        return pss_tree(self.pid) / 1024
+
     def wait_idle(self, limit: float = 60.0, threshold: float = 0.10) -> float:
         """Wait until the server's process tree uses under ``threshold`` of a core over a
         second and, for ``eti serve``, answers no request but the one asking (work left
@@ -129,25 +132,43 @@ def cpu_ticks(pids: list[int]) -> int:
     return total
 
 
-def rss_kib(pid: int) -> int:
+def _kib(path: str, field: str) -> int:
+    """The KiB figure of ``field`` in a /proc file of ``key: value kB`` lines (0: none)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
+def rss_kib(pid: int) -> int:
+    return _kib(f"/proc/{pid}/status", "VmRSS:")
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size of a process, KiB: each page shared with other processes
+    (the libraries a server's worker processes map too) counted as its share, so a
+    process tree's sum counts every page once."""
+    return _kib(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def pss_tree(pid: int) -> int:
+    """PSS of a process and all its children, KiB."""
+    return sum(pss_kib(p) for p in [pid, *descendants(pid)])
+
+
 def rss_breakdown(pid: int) -> list[dict]:
-    """(pid, command, RSS MiB) of a process and each of its children."""
+    """(pid, command, RSS MiB, PSS MiB) of a process and each of its children."""
     out = []
     for p in [pid, *descendants(pid)]:
         try:
             cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:160]
         except OSError:
             continue
-        out.append({"pid": p, "cmd": cmd.strip(), "rss_mib": round(rss_kib(p) / 1024, 1)})
+        rss, pss = round(rss_kib(p) / 1024, 1), round(pss_kib(p) / 1024, 1)
+        out.append({"pid": p, "cmd": cmd.strip(), "rss_mib": rss, "pss_mib": pss})
     return out
 
 

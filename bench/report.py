@@ -359,6 +359,16 @@ def table(r: dict) -> tuple[str, list[dict]]:
     if mem:
         ratio = mem["eti"] / mem["oxigraph"] if mem.get("oxigraph") else None
         extra = f"; rdflib-endpoint {mem['rdflib']:.0f} MiB" if "rdflib" in mem else ""
+        pss = r.get("memory_pss_mib") or {}
+        note = ""
+        if pss.get("eti") and pss.get("oxigraph"):
+            # eti serve is a process tree (front, app, query workers): the sum of RSS counts
+            # the pages they share once per process; PSS counts each page once
+            note = (
+                f"RSS summed over the process tree; PSS (shared pages counted once): eti "
+                f"{pss['eti']:.0f}, oxigraph {pss['oxigraph']:.0f} MiB, "
+                f"{pss['eti'] / pss['oxigraph']:.2f}×"
+            )
         row(
             f"server memory after the mix, {n:,} products (RSS MiB)",
             f"{mem['eti']:.0f}",
@@ -366,6 +376,7 @@ def table(r: dict) -> tuple[str, list[dict]]:
             _num(ratio, ".2f") + "×",
             "≤ 2× (at 100k)",
             verdict(ratio is not None and ratio <= 2.0),
+            note,
         )
 
     callers.table_rows(r, row)

@@ -271,6 +271,7 @@ class Bench:
                 )
         r["load"] = runs
         r["memory_mib"] = {"eti": round(eti.rss_mib(), 1), "oxigraph": round(ox.rss_mib(), 1)}
+        r["memory_pss_mib"] = {"eti": round(eti.pss_mib(), 1), "oxigraph": round(ox.pss_mib(), 1)}
         r["memory_processes"] = {
             "eti": peers.rss_breakdown(eti.pid),
             "oxigraph": peers.rss_breakdown(ox.pid),

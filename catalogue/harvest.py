@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from . import clock, queries, rdfio, registry
 from .auth import Identity
 from .fetch import FetchError, fetch
-from .graphs import insert_data, replace_graphs
+from .graphs import added, combine, insert_data, replace_graphs
 from .namespaces import DCAT, DCT, DPROD, FOAF, RDF, SYSTEM, XSD
 from .store import Store
 from .writes import WriteError
@@ -325,23 +325,17 @@ def _reason(exc: WriteError) -> str:
 
 def _store_report(store: Store, report: HarvestReport) -> None:
     node = ox.NamedNode(f"urn:eti:harvest:{report.id}")
-    store.update(
-        insert_data(
-            {
-                HARVESTS: [
-                    ox.Triple(node, ox.NamedNode(SYS + "source"), ox.NamedNode(report.url)),
-                    ox.Triple(
-                        node,
-                        ox.NamedNode(SYS + "started"),
-                        ox.Literal(report.started, datatype=ox.NamedNode(XSD + "dateTime")),
-                    ),
-                    ox.Triple(
-                        node, ox.NamedNode(SYS + "report"), ox.Literal(json.dumps(asdict(report)))
-                    ),
-                ]
-            }
-        )
-    )
+    triples = [
+        ox.Triple(node, ox.NamedNode(SYS + "source"), ox.NamedNode(report.url)),
+        ox.Triple(
+            node,
+            ox.NamedNode(SYS + "started"),
+            ox.Literal(report.started, datatype=ox.NamedNode(XSD + "dateTime")),
+        ),
+        ox.Triple(node, ox.NamedNode(SYS + "report"), ox.Literal(json.dumps(asdict(report)))),
+    ]
+    # the admin's view reads the reports graph too: kept true in the same update
+    store.update(combine(added(HARVESTS, triples)))
 
 
 def reports(store: Store, limit: int = 50) -> list[dict]:

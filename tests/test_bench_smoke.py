@@ -310,9 +310,13 @@ def test_the_table_has_a_row_for_every_part(generated: Path) -> None:
         "front_rows": [
             ("trivial ASK, front (q/s)", "1000", "oxigraph 2000", "0.5×", "≥ 0.5×", "yes")
         ],
+        "memory_mib": {"eti": 300.0, "oxigraph": 100.0},
+        "memory_pss_mib": {"eti": 180.0, "oxigraph": 100.0},
     }
     text, rows = report.table(run)
     metrics = [r["metric"] for r in rows]
+    memory = next(r for r in rows if r["metric"].startswith("server memory after the mix"))
+    assert memory["met"] == "NO" and "PSS" in memory["note"] and "1.80×" in memory["note"]
     assert "search: index memory, 20 products (RSS MiB of eti serve)" in metrics
     assert "eti mirror: one poll with no changes, 20 products (ms)" in metrics
     assert "trivial ASK, front (q/s)" in metrics and "+30" in text

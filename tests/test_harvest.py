@@ -231,3 +231,24 @@ def test_a_refused_dataset_is_tried_again_when_its_cause_is_fixed(catalogue, ser
     assert third.unchanged == first.new and not third.registered and not third.refused
     assert registry.get_record(store, "ds-a").version == 1
     assert steps == [(1, 2), (2, 2)]
+
+
+def test_an_admin_read_only_the_first_harvest_report_after_its_view_was_built(
+    catalogue, served
+) -> None:
+    """The bug: a harvest report is added to the reports graph, not written through the
+    registry; the admin's view, which reads that graph, kept the reports it held when it
+    was built and never saw a later one."""
+    from eti.catalogue.auth import Identity
+
+    _, base = served
+    store = catalogue.store
+    source = harvest.add_source(store, f"{base}/missing.ttl", NAV)
+    first = harvest.run(store, source, allow_private=True)
+    admin = Identity("admin")
+    text = "SELECT ?h WHERE { ?h <urn:eti:sys:source> ?source }"
+    seen = {r["h"].value for r in catalogue.query(text, access=catalogue.access(admin))}
+    assert seen == {f"urn:eti:harvest:{first.id}"}
+    second = harvest.run(store, source, allow_private=True)
+    seen = {r["h"].value for r in catalogue.query(text, access=catalogue.access(admin))}
+    assert seen == {f"urn:eti:harvest:{first.id}", f"urn:eti:harvest:{second.id}"}
