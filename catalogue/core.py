@@ -80,6 +80,21 @@ class Access:
         return graph in self.opened or graph in self.members
 
 
+def _own_default(
+    access: Access | None,
+    info: sparqltext.QueryInfo,
+    default_graph_uri: list[str] | None,
+    named_graph_uri: list[str] | None,
+) -> list[str] | None:
+    """The caller's two-graph default (read + its view), when the query reads the
+    caller's whole dataset (no FROM, FROM NAMED or protocol graph parameters); else None.
+    Only a caller's own ``Access`` gives it: see ``Catalogue.default_graph``."""
+    whole = not (default_graph_uri or named_graph_uri or info.has_dataset)
+    if access is None or not access.default or not whole:
+        return None
+    return list(access.default)
+
+
 def _derived(graph: str) -> bool:
     """Graphs the catalogue derives from others (admins read their sources instead)."""
     return graph in (VIEWS, OPENED, "urn:eti:graph:staged") or graph.startswith(VIEW_PREFIX)
@@ -446,10 +461,9 @@ class Catalogue:
             graphs = list(access.graphs)
         view = graphs if graphs is not None else self.public_view()
         default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)
-        whole = not (default_graph_uri or named_graph_uri or info.has_dataset)
-        chosen = access.default if access is not None and access.default and whole else None
+        own = _own_default(access, info, default_graph_uri, named_graph_uri)
         return self.store.query(
-            sparql, default_graph=chosen or self.default_graph(default), named_graphs=named
+            sparql, default_graph=own or self.default_graph(default), named_graphs=named
         )
 
     def answer(
@@ -476,11 +490,11 @@ class Catalogue:
         """
         info = self.check_services(sparql)
         view = graphs if graphs is not None else self.public_view()
-        whole = not (default_graph_uri or named_graph_uri or info.has_dataset)
-        if access is not None and access.default and whole and graphs is access.graphs:
+        own = _own_default(access, info, default_graph_uri, named_graph_uri)
+        if own and access is not None and graphs is access.graphs:
             # the caller's two-graph default; its graphs by name only when the text names
             # any (as ``sparqltext.dataset`` decides), never copied otherwise
-            default_graph = list(access.default)
+            default_graph = own
             named = list(view) if info.uses_graph else []
         else:
             default, named = sparqltext.dataset(view, info, default_graph_uri, named_graph_uri)

@@ -139,15 +139,23 @@ def feeds_views(graph: str) -> bool:
     return graph not in _DERIVED and not graph.startswith(VIEW_PREFIX)
 
 
+def with_values(text: str, variables: str, rows: Iterable[str]) -> str:
+    """``text`` with its empty ``VALUES variables { }`` block filled with ``rows`` (each
+    already serialised by pyoxigraph: terms, or ``(…)`` tuples)."""
+    empty = f"VALUES {variables} {{ }}"
+    if empty not in text:
+        raise ValueError(f"no empty '{empty}' block to fill")
+    return text.replace(empty, f"VALUES {variables} {{ {' '.join(rows)} }}")
+
+
 def added(graph: str, triples: Sequence[ox.Triple]) -> list[str]:
     """The operations that add ``triples`` to ``graph`` (kept, not replaced) and to the
     per-caller views it feeds."""
     if not triples:
         return []
-    rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in triples)
     upkeep = bind_inline(queries.load("views-add-data"), {"g": ox.NamedNode(graph)})
-    upkeep = upkeep.replace("VALUES (?s ?p ?o) { }", f"VALUES (?s ?p ?o) {{ {rows} }}")
-    return [insert_data({graph: triples}), upkeep]
+    rows = (f"({t.subject} {t.predicate} {t.object})" for t in triples)
+    return [insert_data({graph: triples}), with_values(upkeep, "(?s ?p ?o)", rows)]
 
 
 def _view_upkeep(written: Sequence[str], touched: Sequence[str]) -> list[str]:

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from . import queries
-from .graphs import READ_VIEW, combine, feeds_views, insert_data, is_published
+from .graphs import READ_VIEW, combine, feeds_views, insert_data, is_published, with_values
 from .namespaces import READ, VIEW_PREFIX, VIEW_SOURCE, VIEWS
 from .store import Store, bind_inline
 from .writes import WRITE_LOCK
@@ -97,8 +97,7 @@ def ensure(store: Store, key: str, wanted: Iterable[str], opened: Iterable[str] 
 def _fill(view: ox.NamedNode, sources: Iterable[str]) -> str:
     """The ``views-fill`` operation for ``view`` over ``sources``."""
     text = bind_inline(queries.load("views-fill"), {"v": view})
-    values = " ".join(str(ox.NamedNode(g)) for g in sources)
-    return text.replace("VALUES ?g { }", f"VALUES ?g {{ {values} }}")
+    return with_values(text, "?g", (str(ox.NamedNode(g)) for g in sources))
 
 
 def reset(store: Store) -> None:
