@@ -301,8 +301,21 @@ def test_sigkill_of_the_server_loses_no_write_on_a_remote_store(remote, tmp_path
             tmp_path, remote["store_url"], port_of(url), remote["engine"]
         )[1]
 
-    kills, summary = crash_and_check_remote(remote, writers, kill_and_restart, seed=17)
-    report("remote server", kills, summary)
+    if remote["engine"] != "virtuoso":
+        kills, summary = crash_and_check_remote(remote, writers, kill_and_restart, seed=17)
+        report("remote server", kills, summary)
+        return
+    # every acknowledged write is still asserted on Virtuoso (crash_rounds); the whole
+    # store is not: the write that the kill cut short may stay half done there
+    register_reference(url, tokens)
+    crash_rounds(writers, kill_and_restart, seed=17)
+    store = RemoteStore(remote["store_url"], engine="virtuoso")
+    try:
+        check_store(store, writers)
+    except AssertionError as exc:
+        pytest.xfail(f"{VIRTUOSO_BUGS['atomic']}; found: {str(exc).splitlines()[0]}")
+    finally:
+        store.close()
 
 
 def test_sigkill_of_the_store_server_loses_no_write_and_answers_503(remote, request) -> None:  # type: ignore[no-untyped-def]
@@ -499,3 +512,26 @@ def test_a_remote_write_whose_answer_is_lost_still_moves_the_generation(
     assert store.generation != before
     store.update("DROP SILENT GRAPH <urn:eti:test:lost>")
     store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["oxigraph", "virtuoso"])
+def test_an_update_that_fails_midway_leaves_nothing_on_oxigraph_and_its_start_on_virtuoso(
+    engine: str, tmp_path: Path
+) -> None:
+    """The engine fact behind ``VIRTUOSO_BUGS["atomic"]``: ``oxigraph serve`` runs an
+    update request as one transaction, Virtuoso 7.2.5 commits each operation on its own
+    (so a write cut short, by an error or a killed ``eti serve``, stays half done)."""
+    store_url, proc = start_engine(engine, tmp_path / engine)
+    store = RemoteStore(store_url, engine=engine)
+    graph = "urn:eti:test:midway"
+    try:
+        with pytest.raises(StoreError):
+            store.update(
+                f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:eti:test:s> <urn:eti:test:p> 1 }} }} ;"
+                f" CREATE GRAPH <{graph}>"  # the graph exists now: an error at run time
+            )
+        assert store.count(graph) == (0 if engine == "oxigraph" else 1)
+    finally:
+        store.close()
+        stop(proc)
