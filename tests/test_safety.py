@@ -86,15 +86,17 @@ def descendants(root: int) -> set[int]:
 
 
 def query_workers(root: int) -> set[int]:
-    out = set()
+    """The query workers under ``root``: the processes that its fork server forked (they
+    carry the fork server's command line; the fork server's parent is the server)."""
+    servers = set()
     for pid in descendants(root):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"multiprocessing" in cmdline and b"spawn_main" in cmdline:
-            out.add(pid)
-    return out
+        if b"multiprocessing.forkserver" in cmdline:
+            servers.add(pid)
+    return {pid for pid in servers if (fields := _stat(pid)) and int(fields[1]) in servers}
 
 
 def cpu_seconds(pids: set[int]) -> float:
