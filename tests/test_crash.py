@@ -102,15 +102,7 @@ class Writers:
             with self.lock:
                 self.attempted.add(name)
             try:
-                r = session.post(
-                    self.url + "/api/products",
-                    data=product(name),
-                    timeout=10,
-                    headers={
-                        "Authorization": f"Bearer {self.tokens['nav']}",
-                        "Content-Type": "application/trig",
-                    },
-                )
+                r = post_product(self.url, self.tokens["nav"], name, session, timeout=10)
             except requests.RequestException as exc:
                 if "refused" in str(exc):  # never reached a server: not an attempt
                     with self.lock:
@@ -195,14 +187,21 @@ def port_of(url: str) -> int:
     return urlsplit(url).port  # type: ignore[return-value]
 
 
+def post_product(
+    url: str, token: str, name: str, session: requests.Session | None = None, timeout: float = 60
+) -> requests.Response:
+    """Register the template product under ``name`` with a steward's ``token``."""
+    return (session or requests).post(
+        url + "/api/products",
+        data=product(name),
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/trig"},
+    )
+
+
 def register_reference(url: str, tokens: dict[str, str]) -> None:
     """One registration on a quiet server: what a whole product leaves in the store."""
-    r = requests.post(
-        url + "/api/products",
-        data=product(PREFIX + "reference"),
-        timeout=60,
-        headers={"Authorization": f"Bearer {tokens['nav']}", "Content-Type": "application/trig"},
-    )
+    r = post_product(url, tokens["nav"], PREFIX + "reference")
     assert r.status_code == 201, r.text
 
 
@@ -338,15 +337,7 @@ def test_sigkill_of_the_store_server_loses_no_write_and_answers_503(remote, requ
         wait_healthy(url)
         writers.away.clear()
         fresh = f"{PREFIX}after-{rng.getrandbits(32):08x}"
-        r = requests.post(
-            url + "/api/products",
-            data=product(fresh),
-            timeout=30,
-            headers={
-                "Authorization": f"Bearer {tokens['nav']}",
-                "Content-Type": "application/trig",
-            },
-        )
+        r = post_product(url, tokens["nav"], fresh, timeout=30)
         assert r.status_code == 201, f"no recovery after the store came back: {r.text[:300]}"
         with writers.lock:
             writers.attempted.add(fresh)

@@ -37,6 +37,11 @@ class StoreTimeout(StoreError):
     """A remote store sent nothing within the time allowed."""
 
 
+class StoreDeadlock(StoreError):
+    """The store ended the request as the victim of a deadlock between two writers
+    (Virtuoso's ``SR172``)."""
+
+
 class StoreLockedError(StoreError):
     """The embedded data folder is held by another process."""
 

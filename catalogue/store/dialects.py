@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urljoin
 import pyoxigraph as ox
 import requests
 
-from .base import DEFAULT_GRAPH, STORE_GRAPH, TOKEN, Result, StoreTimeout
+from .base import DEFAULT_GRAPH, STORE_GRAPH, TOKEN, Result, StoreDeadlock, StoreTimeout
 from .batches import insert_data, quad_text, split_ground
 from .graphnames import refuse_outside
 
@@ -259,9 +259,14 @@ class Virtuoso(Dialect):
 
     def check(self, response: requests.Response) -> None:
         state = response.headers.get("X-SQL-State")
-        if state:  # an "anytime" answer: what was found before the limit, not the answer
-            message = response.headers.get("X-SQL-Message", "")
-            raise StoreTimeout(f"the store stopped the query at its time limit: {state} {message}")
+        if not state:
+            return
+        message = response.headers.get("X-SQL-Message", "")
+        if state == "40001" or "SR172" in message:
+            # two writers' locks crossed (several eti processes writing at once)
+            raise StoreDeadlock(f"the store ended the request as a deadlock's victim: {message}")
+        # an "anytime" answer: what was found before the limit, not the answer
+        raise StoreTimeout(f"the store stopped the query at its time limit: {state} {message}")
 
 
 def _ground_blank_nodes(sparql: str) -> str:

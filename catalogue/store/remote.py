@@ -21,6 +21,7 @@ from .base import (
     QuerySyntaxError,
     Result,
     Store,
+    StoreDeadlock,
     StoreError,
     StoreTimeout,
     Term,
@@ -30,6 +31,8 @@ from .base import (
 from .batches import insert_batches, insert_data
 from .dialects import dialect_for, form_of, generation_query
 from .explain import explain
+
+DEADLOCK_RETRIES = 3  # a query that a deadlock between writers ended is asked again
 
 
 def endpoint_urls(url: str, update_url: str | None = None) -> tuple[str, str]:
@@ -146,14 +149,22 @@ class RemoteStore(Store):
         form = self.dialect.query_form(
             self.dialect.text(sparql), default_graph, named_graphs, timeout
         )
-        return self._post(
-            self.query_url,
-            urlencode(form).encode(),
-            "application/x-www-form-urlencoded",
-            accept,
-            stream=stream,
-            timeout=timeout,
-        )
+        body = urlencode(form).encode()
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                return self._post(
+                    self.query_url,
+                    body,
+                    "application/x-www-form-urlencoded",
+                    accept,
+                    stream=stream,
+                    timeout=timeout,
+                )
+            except StoreDeadlock:  # a read changes nothing: asked again
+                if attempt == DEADLOCK_RETRIES:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _select(
         self,
@@ -205,6 +216,14 @@ class RemoteStore(Store):
         )
         try:
             self._post(self.update_url, body, media)
+        except StoreDeadlock:
+            # Virtuoso reports a deadlock with writers of other processes although it ran
+            # the request (each product found whole afterwards). The new token is written
+            # by the request's last operation, and Virtuoso stops at an operation that
+            # fails: the token in the store means that every operation ran.
+            self._generation = None
+            if self.generation != token:
+                raise
         finally:
             # even on an error: the store may have committed before its answer was lost,
             # and caches keyed to the generation must not outlive such a write
