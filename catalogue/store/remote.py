@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -149,22 +150,21 @@ class RemoteStore(Store):
         form = self.dialect.query_form(
             self.dialect.text(sparql), default_graph, named_graphs, timeout
         )
-        body = urlencode(form).encode()
-        for attempt in range(DEADLOCK_RETRIES + 1):
+        post = functools.partial(
+            self._post,
+            self.query_url,
+            urlencode(form).encode(),
+            "application/x-www-form-urlencoded",
+            accept,
+            stream=stream,
+            timeout=timeout,
+        )
+        for attempt in range(DEADLOCK_RETRIES):
             try:
-                return self._post(
-                    self.query_url,
-                    body,
-                    "application/x-www-form-urlencoded",
-                    accept,
-                    stream=stream,
-                    timeout=timeout,
-                )
+                return post()
             except StoreDeadlock:  # a read changes nothing: asked again
-                if attempt == DEADLOCK_RETRIES:
-                    raise
                 time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
+        return post()
 
     def _select(
         self,
